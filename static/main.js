@@ -1,0 +1,13 @@
+import { Router } from './core/Router.js';
+import { AuthService } from './services/AuthService.js';
+import { LoginPage } from './pages/LoginPage.js';
+import { SlotsPage } from './pages/SlotsPage.js';
+
+const routes = {
+  '/login': LoginPage,
+  '/slots': SlotsPage,
+};
+
+const router = new Router(routes, document.getElementById('app'));
+
+router.navigate(AuthService.isLoggedIn() ? '/slots' : '/login');
