@@ -1,0 +1,39 @@
+"""Entry point: `python -m server` reads the environment and serves the app."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+
+from aiohttp import web
+
+from .app import create_app
+from .db import MigrationError
+from .settings import Settings, SettingsError
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # aiohttp-jwt logs a full traceback for every rejected token; a 401 is enough.
+    logging.getLogger("aiohttp_jwt").setLevel(logging.CRITICAL)
+    # pgserver narrates every pg_ctl call at INFO; its warnings still show.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # aiohttp-jwt 0.6.1 stores claims under a str key; it accepts no RequestKey.
+    warnings.filterwarnings(
+        "ignore", "It is recommended to use web.RequestKey", web.NotAppKeyWarning
+    )
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        sys.exit(f"Configuration error: {exc}")
+    try:
+        web.run_app(create_app(settings), host=settings.host, port=settings.port)
+    except MigrationError as exc:
+        sys.exit(f"Startup failed: could not migrate the database: {exc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Domain errors and the middleware that renders every failure as one JSON shape."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error the client should see: HTTP status, stable code, human message."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class ValidationFailed(ApiError):
+    status, code = 422, "validation_error"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class InvalidCredentials(ApiError):
+    status, code = 401, "invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("Email or password is incorrect.")
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class SpotNotFound(NotFound):
+    code = "spot_not_found"
+
+
+class ReservationNotFound(NotFound):
+    code = "reservation_not_found"
+
+
+class SlotTaken(ApiError):
+    status, code = 409, "slot_taken"
+
+
+class AlreadyBookedInSlot(ApiError):
+    status, code = 409, "already_booked_in_slot"
+
+
+class TooManyAttempts(ApiError):
+    status, code = 429, "too_many_attempts"
+
+
+class DatabaseUnavailable(ApiError):
+    status, code = 503, "database_unavailable"
+
+
+# aiohttp raises these itself (routing, body limits) or through aiohttp-jwt.
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+# Failures that mean "the database is unreachable right now", not "a bug".
+# TimeoutError comes from pool.acquire(timeout=...) and the pool's command_timeout.
+DATABASE_DOWN_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        # Keep headers such as Allow (405); drop the plain-text body's type.
+        headers = {k: v for k, v in exc.headers.items() if k.lower() != "content-type"}
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        # aiohttp-jwt says "Missing authorization token" or "Invalid authorization token, ...".
+        if exc.status == 401 and exc.reason.startswith("Invalid"):
+            code = "invalid_token"
+        return error_response(exc.status, code, exc.reason, headers)
+    except DATABASE_DOWN_ERRORS as exc:
+        log.warning("Database unavailable for %s %s: %r", request.method, request.path, exc)
+        return error_response(
+            503, DatabaseUnavailable.code, "The database is unavailable. Please retry shortly."
+        )
+    except Exception:
+        log.exception("Unhandled error for %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side.")

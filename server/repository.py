@@ -1,0 +1,71 @@
+"""All SQL of the application: named statements and the functions that run them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+# A pool or a single connection: both run a statement on one connection.
+Db = asyncpg.Pool | asyncpg.Connection
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    display_name: str
+    role: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "display_name": self.display_name,
+            "role": self.role,
+        }
+
+
+# --- users -------------------------------------------------------------------
+
+FIND_PASSWORD_USER = """
+SELECT id, email, display_name, role, password_hash
+FROM users
+WHERE lower(email) = lower($1)
+"""
+
+USER_EXISTS = "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)"
+
+
+async def find_password_user(db: Db, *, email: str) -> tuple[User, str | None] | None:
+    """The user with this email and their password hash (None for OIDC-only users)."""
+    row = await db.fetchrow(FIND_PASSWORD_USER, email)
+    if row is None:
+        return None
+    user = User(row["id"], row["email"], row["display_name"], row["role"])
+    return user, row["password_hash"]
+
+
+async def user_exists(db: Db, *, user_id: int) -> bool:
+    return await db.fetchval(USER_EXISTS, user_id)
+
+
+# --- spots -------------------------------------------------------------------
+
+LIST_SPOTS = """
+SELECT id, spot_number, floor_number, type
+FROM spots
+ORDER BY floor_number, spot_number
+"""
+
+
+async def list_spots(db: Db) -> list[dict[str, Any]]:
+    return [dict(row) for row in await db.fetch(LIST_SPOTS)]
+
+
+# --- health ------------------------------------------------------------------
+
+
+async def ping(db: Db) -> None:
+    await db.fetchval("SELECT 1")

@@ -1,0 +1,128 @@
+"""Configuration read once from the environment into a frozen, validated dataclass."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+T = TypeVar("T")
+_SECRET_NAMES = frozenset({"DATABASE_URL", "JWT_SECRET"})
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # None means "start the embedded PostgreSQL from the pgserver package".
+    database_url: str | None = field(default=None, repr=False)
+    embedded_pgdata: Path = PROJECT_ROOT / ".data" / "postgres"
+    database_pool_size: int = 10
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # None means "generate a random secret for this process" (see app.py).
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_ttl_seconds: int = 3600
+    parking_timezone: str = "UTC"
+    sweep_interval_seconds: float = 60.0
+    booking_horizon_days: int = 30
+    # Origins, besides the server's own, that may open WebSockets.
+    allowed_origins: tuple[str, ...] = ()
+    static_dir: Path = PROJECT_ROOT / "static"
+    migrations_dir: Path = PROJECT_ROOT / "db" / "migrations"
+    login_max_failures: int = 10
+    login_failure_window_seconds: int = 300
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.parking_timezone)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def read(name: str, parse: Callable[[str], T], default: T) -> T:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return parse(raw)
+            except (ValueError, ZoneInfoNotFoundError) as exc:
+                # Secrets are never echoed, not even in a startup error.
+                shown = "(hidden)" if name in _SECRET_NAMES else repr(raw)
+                raise SettingsError(f"{name}={shown} is invalid: {exc}") from None
+
+        return cls(
+            database_url=read("DATABASE_URL", str, None),
+            database_pool_size=read("DATABASE_POOL_SIZE", _positive_int, cls.database_pool_size),
+            host=read("HOST", str, cls.host),
+            port=read("PORT", _port, cls.port),
+            jwt_secret=read("JWT_SECRET", _secret, None),
+            jwt_ttl_seconds=read("JWT_TTL_SECONDS", _positive_int, cls.jwt_ttl_seconds),
+            parking_timezone=read("PARKING_TIMEZONE", _timezone, cls.parking_timezone),
+            sweep_interval_seconds=read(
+                "SWEEP_INTERVAL_SECONDS", _positive_float, cls.sweep_interval_seconds
+            ),
+            booking_horizon_days=read(
+                "BOOKING_HORIZON_DAYS", _positive_int, cls.booking_horizon_days
+            ),
+            allowed_origins=read("ALLOWED_ORIGINS", _origins, ()),
+        )
+
+
+def _int(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError("must be an integer") from None
+
+
+def _positive_int(raw: str) -> int:
+    value = _int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not value > 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = _int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("must be between 1 and 65535")
+    return value
+
+
+def _secret(raw: str) -> str:
+    # HS256 with a short key is brute-forceable offline from any issued token.
+    if len(raw) < 32:
+        raise ValueError("must be at least 32 characters")
+    return raw
+
+
+def _timezone(raw: str) -> str:
+    ZoneInfo(raw)
+    return raw
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")):
+            raise ValueError(f"{origin!r} must start with http:// or https://")
+    return origins

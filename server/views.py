@@ -1,0 +1,63 @@
+"""HTTP handlers: parse the request, call the repository, shape the JSON response."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from . import repository
+from .errors import InvalidCredentials, error_response
+from .keys import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, POOL, TOKENS
+from .validation import json_object, string_field
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    email = string_field(body, "email", max_length=254).strip()
+    password = string_field(body, "password", max_length=1024)
+    throttle = request.app[LOGIN_THROTTLE]
+    # Keyed by client too, so an attacker cannot lock a driver out from elsewhere.
+    key = (email.lower(), request.remote or "")
+    throttle.check(key)
+    try:
+        user = await request.app[PASSWORD_AUTHENTICATOR].authenticate(
+            {"email": email, "password": password}
+        )
+    except InvalidCredentials:
+        throttle.record_failure(key)
+        raise
+    throttle.reset(key)
+    tokens = request.app[TOKENS]
+    return web.json_response(
+        {
+            "token": tokens.issue(user),
+            "token_type": "Bearer",
+            "expires_in": tokens.ttl_seconds,
+            "user": user.as_json(),
+        }
+    )
+
+
+@routes.get("/spots")
+async def list_spots(request: web.Request) -> web.Response:
+    return web.json_response({"spots": await repository.list_spots(request.app[POOL])})
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await asyncio.wait_for(repository.ping(request.app[POOL]), timeout=2)
+    except Exception as exc:  # any failure means "not ready", whatever its type
+        return error_response(
+            503, "database_unavailable", f"Database check failed: {type(exc).__name__}"
+        )
+    return web.json_response({"status": "ready"})
