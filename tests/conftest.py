@@ -1,0 +1,238 @@
+"""Shared fixtures: a real PostgreSQL (embedded, or DATABASE_URL), apps, servers, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from server import db
+from server.app import create_app
+from server.auth import TokenService
+from server.settings import PROJECT_ROOT, Settings
+
+T = TypeVar("T")
+TEST_JWT_SECRET = "test-secret-" + "0123456789abcdef" * 4  # 76 chars: long enough even for HS512
+DRIVER1 = "driver1@parking.com"
+DRIVER2 = "driver2@parking.com"
+PASSWORD = "password123"
+TEST_PGDATA = PROJECT_ROOT / ".data" / "test-postgres"
+
+
+def run_async(make_coro: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync code, even while a test loop exists."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, make_coro()).result()
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """URL of a PostgreSQL server whose maintenance database we may connect to."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield with_database(external, "postgres")
+        return
+    import pgserver
+
+    TEST_PGDATA.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(TEST_PGDATA, cleanup_mode="stop")
+    yield f"postgresql://postgres@/postgres?host={server.pgdata}"
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def create_database(server_url: str) -> Iterator[Callable[[str], str]]:
+    """Factory: a fresh, empty database with this name; dropped at session end."""
+    created: list[str] = []
+
+    async def recreate(name: str) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    def create(name: str) -> str:
+        run_async(lambda: recreate(name))
+        created.append(name)
+        return with_database(server_url, name)
+
+    yield create
+
+    async def drop_all() -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            for name in created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    run_async(drop_all)
+
+
+@pytest.fixture(scope="session")
+def database_url(create_database: Callable[[str], str]) -> str:
+    """The session's test database, migrated."""
+    url = create_database(f"smart_parking_test_{os.getpid()}")
+    run_async(lambda: db.run_migrations(url, PROJECT_ROOT / "db" / "migrations"))
+    return url
+
+
+async def _reset(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            """
+            TRUNCATE reservations RESTART IDENTITY;
+            DELETE FROM spots WHERE spot_number > 5;
+            DELETE FROM users WHERE email NOT IN ('driver1@parking.com', 'driver2@parking.com');
+            """
+        )
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def reset_db(database_url: str) -> str:
+    """Start from the seed data only: no reservations, no extra users or spots."""
+    run_async(lambda: _reset(database_url))
+    return database_url
+
+
+@pytest.fixture
+def settings(reset_db: str) -> Settings:
+    return Settings(database_url=reset_db, jwt_secret=TEST_JWT_SECRET)
+
+
+@pytest.fixture
+def make_client(aiohttp_client: Any, settings: Settings) -> Callable[..., Awaitable[Any]]:
+    """Factory: a test client for a new app instance; keyword arguments override settings."""
+
+    async def make(**overrides: Any) -> Any:
+        return await aiohttp_client(create_app(replace(settings, **overrides)))
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: Callable[..., Awaitable[Any]]) -> Any:
+    return await make_client()
+
+
+@pytest.fixture
+async def db_conn(reset_db: str) -> Any:
+    conn = await asyncpg.connect(reset_db)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+def user_ids(database_url: str) -> dict[str, int]:
+    async def fetch() -> dict[str, int]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return {r["email"]: r["id"] for r in await conn.fetch("SELECT id, email FROM users")}
+        finally:
+            await conn.close()
+
+    return run_async(fetch)
+
+
+@pytest.fixture(scope="session")
+def tokens() -> TokenService:
+    return TokenService(TEST_JWT_SECRET, 3600)
+
+
+@pytest.fixture
+def auth(user_ids: dict[str, int], tokens: TokenService) -> Callable[[str], dict[str, str]]:
+    """Authorization headers for a seed driver, without paying for a bcrypt login."""
+    from server.repository import User
+
+    def headers(email: str = DRIVER1) -> dict[str, str]:
+        user = User(user_ids[email], email, email, "driver")
+        return {"Authorization": f"Bearer {tokens.issue(user)}"}
+
+    return headers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(base_url + "/readyz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)  # polling a condition with a deadline, not waiting for time
+    raise TimeoutError(f"server at {base_url} not ready after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def start_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
+    """Factory: run `python -m server` as a subprocess on a free port; returns its base URL."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(**env: str) -> str:
+        port = free_port()
+        log_path = tmp_path_factory.mktemp("server") / "server.log"
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "JWT_SECRET": TEST_JWT_SECRET,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            **env,
+        }
+        with open(log_path, "wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "server"],
+                cwd=PROJECT_ROOT,
+                env=environment,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_ready(base_url, process)
+        return base_url
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

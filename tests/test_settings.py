@@ -1,0 +1,71 @@
+"""Settings come from the environment, and a bad value stops startup with one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from server.settings import PROJECT_ROOT, Settings, SettingsError
+
+
+def test_defaults_when_the_environment_is_empty():
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.database_url is None and settings.jwt_secret is None
+    assert settings.jwt_ttl_seconds == 3600
+    assert settings.parking_timezone == "UTC"
+    assert settings.sweep_interval_seconds == 60
+    assert settings.booking_horizon_days == 30
+
+
+def test_values_are_read_and_converted():
+    settings = Settings.from_env(
+        {
+            "PORT": "9000",
+            "PARKING_TIMEZONE": "Europe/Berlin",
+            "SWEEP_INTERVAL_SECONDS": "0.5",
+            "ALLOWED_ORIGINS": "https://parking.example.com/, http://localhost:5173",
+        }
+    )
+    assert settings.port == 9000
+    assert settings.tz.key == "Europe/Berlin"
+    assert settings.sweep_interval_seconds == 0.5
+    assert settings.allowed_origins == ("https://parking.example.com", "http://localhost:5173")
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("PORT", "abc"),
+        ("PORT", "70000"),
+        ("JWT_TTL_SECONDS", "-5"),
+        ("PARKING_TIMEZONE", "Mars/Olympus"),
+        ("SWEEP_INTERVAL_SECONDS", "soon"),
+        ("BOOKING_HORIZON_DAYS", "0"),
+        ("ALLOWED_ORIGINS", "parking.example.com"),
+    ],
+)
+def test_a_bad_value_names_its_variable(name, value):
+    with pytest.raises(SettingsError, match=f"^{name}="):
+        Settings.from_env({name: value})
+
+
+def test_a_short_jwt_secret_is_refused_without_echoing_it():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"JWT_SECRET": "hunter2"})
+    assert "hunter2" not in str(caught.value)
+
+
+def test_server_exits_at_once_with_one_clear_line_on_a_bad_port():
+    result = subprocess.run(
+        [sys.executable, "-m", "server"],
+        cwd=PROJECT_ROOT,
+        env={"PORT": "abc", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Configuration error: PORT='abc' is invalid: must be an integer"
