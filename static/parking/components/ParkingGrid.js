@@ -1,0 +1,59 @@
+// The island's root: a message bar, the lot's timezone, and a spots × time-slots table.
+import { SlotCell } from './SlotCell.js';
+
+export const ParkingGrid = {
+  components: { SlotCell },
+  props: {
+    store: { type: Object, required: true },
+  },
+  computed: {
+    state() {
+      return this.store.state;
+    },
+  },
+  // The live region stays in the DOM so screen readers announce each new message.
+  template: `
+    <section class="parking" aria-label="Parking availability">
+      <div class="parking-notice-region" role="status" aria-live="polite">
+        <div v-if="state.notice" class="parking-notice">
+          <span class="parking-notice-text">{{ state.notice }}</span>
+          <button type="button" class="parking-notice-dismiss" aria-label="Dismiss message" @click="store.dismissNotice()">×</button>
+        </div>
+      </div>
+
+      <p v-if="!state.spots.length" class="placeholder">
+        {{ state.loading ? 'Loading slots…' : 'Slots could not be loaded.' }}
+      </p>
+      <template v-else>
+        <p class="parking-timezone">Times are local to the parking lot ({{ state.timezone }}).</p>
+        <div class="parking-grid-scroll">
+          <table class="parking-grid">
+            <thead>
+              <tr>
+                <th scope="col">Spot</th>
+                <th v-for="column in state.slots" :key="column.start_time" scope="col">{{ column.label }}</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr v-for="spot in state.spots" :key="spot.id">
+                <th scope="row" class="parking-spot">
+                  <span class="parking-spot-number">Spot {{ spot.spot_number }}</span>
+                  <span class="parking-spot-floor">Floor {{ spot.floor_number }}</span>
+                  <span v-if="spot.type === 'handicap'" class="parking-badge" title="Reserved for drivers with a disability permit">♿ Accessible</span>
+                </th>
+                <td v-for="timeSlot in spot.slots" :key="timeSlot.start_time">
+                  <SlotCell
+                    :spot="spot"
+                    :time-slot="timeSlot"
+                    :state="store.displayedState(spot, timeSlot)"
+                    @activate="store.activate(spot, timeSlot)"
+                  />
+                </td>
+              </tr>
+            </tbody>
+          </table>
+        </div>
+      </template>
+    </section>
+  `,
+};

@@ -1,0 +1,47 @@
+// One grid cell: a button whose text, icon, colour and aria-label all say the slot's state.
+
+const STATE_TEXT = {
+  available: { icon: '✓', text: 'Available', spoken: 'available' },
+  booked: { icon: '✕', text: 'Booked', spoken: 'booked' },
+  mine: { icon: '★', text: 'Yours', spoken: 'booked by you, press to release' },
+  past: { icon: '–', text: 'Past', spoken: 'in the past' },
+  pending: { icon: '…', text: 'Saving', spoken: 'saving, please wait' },
+};
+
+export const SlotCell = {
+  props: {
+    spot: { type: Object, required: true },
+    timeSlot: { type: Object, required: true },
+    state: { type: String, required: true },
+  },
+  emits: ['activate'],
+  computed: {
+    display() {
+      return STATE_TEXT[this.state];
+    },
+    ariaLabel() {
+      return `Spot ${this.spot.spot_number}, ${this.timeSlot.label}, ${this.display.spoken}`;
+    },
+  },
+  // Booked and past cells are truly disabled. A pending cell only sets aria-disabled, so
+  // a keyboard user who just pressed it keeps focus on it (disabling would drop focus).
+  template: `
+    <button
+      type="button"
+      class="slot-cell"
+      :class="'slot-' + state"
+      :disabled="state === 'booked' || state === 'past'"
+      :aria-disabled="state === 'pending' ? 'true' : null"
+      :aria-busy="state === 'pending' ? 'true' : null"
+      :aria-label="ariaLabel"
+      :data-spot="spot.spot_number"
+      :data-slot="timeSlot.label"
+      :data-state="state"
+      @click="$emit('activate')"
+    >
+      <span class="slot-icon" aria-hidden="true">{{ display.icon }}</span>
+      <span class="slot-text">{{ display.text }}</span>
+      <span v-if="state === 'mine'" class="slot-action">Release</span>
+    </button>
+  `,
+};

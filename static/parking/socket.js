@@ -1,0 +1,63 @@
+// Live updates over /ws: authenticates, reconnects with backoff, and can be stopped for good.
+
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 15000;
+const CLOSE_UNAUTHORIZED = 4401; // the server's close code for a missing, invalid or expired token
+
+export function connectSocket({ getToken, onResync, onEvent, onUnauthorized, onStatusChange }) {
+  let socket = null;
+  let retryTimer = null;
+  let failedAttempts = 0;
+
+  function open() {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    socket = new WebSocket(`${scheme}://${location.host}/ws`);
+    // An expired token (null) is sent anyway: the server answers 4401 and onclose handles it.
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token: getToken() }));
+    socket.onmessage = (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === 'ready') {
+        failedAttempts = 0;
+        onStatusChange('open');
+        onResync(); // events sent while we were not connected are lost: refetch the snapshot
+      } else if (data.type === 'resync') {
+        onResync();
+      } else {
+        onEvent(data);
+      }
+    };
+    socket.onclose = (event) => {
+      socket = null;
+      onStatusChange('closed');
+      // 4401 for a token our clock still calls valid (clock skew) gets a normal retry;
+      // once it has expired here too, the session is over.
+      if (event.code === CLOSE_UNAUTHORIZED && getToken() === null) {
+        onUnauthorized();
+      } else {
+        scheduleRetry();
+      }
+    };
+  }
+
+  function scheduleRetry() {
+    // Exponential backoff with "equal jitter": half the delay fixed, half random,
+    // so clients dropped together do not reconnect in lockstep.
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failedAttempts);
+    failedAttempts += 1;
+    retryTimer = setTimeout(open, delay / 2 + Math.random() * (delay / 2));
+  }
+
+  function stop() {
+    clearTimeout(retryTimer);
+    if (socket !== null) {
+      // Detach first, so the close event that follows cannot schedule a reconnect.
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      socket.close();
+      socket = null;
+    }
+    onStatusChange('closed');
+  }
+
+  open();
+  return { stop };
+}

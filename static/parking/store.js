@@ -1,0 +1,165 @@
+// The island's state and the named actions that are the only code allowed to change it.
+import { reactive } from 'vue';
+
+// A slot is identified by its spot and its start instant. The server may spell
+// one instant with different offsets, so start times are never compared as strings.
+function slotKey(spotId, startTime) {
+  return `${spotId}@${Date.parse(startTime)}`;
+}
+
+function stateAfterRelease(endTime) {
+  return Date.parse(endTime) <= Date.now() ? 'past' : 'available';
+}
+
+// API slot -> grid slot: a slot booked by the caller gets its own state, "mine".
+function toGridSlot(slot) {
+  return {
+    label: slot.label,
+    start_time: slot.start_time,
+    end_time: slot.end_time,
+    state: slot.mine ? 'mine' : slot.state,
+    reservationId: slot.reservation_id ?? null,
+  };
+}
+
+export function createStore({ api, currentUser, onUnauthorized }) {
+  const state = reactive({
+    date: null, // the selected local date, YYYY-MM-DD
+    timezone: null,
+    slots: [], // column headers: [{label, start_time, end_time}]
+    spots: [], // rows: [{id, spot_number, floor_number, type, slots: [grid slot]}]
+    loading: false,
+    notice: null, // text of the message bar, or null
+    pending: new Set(), // slotKeys with a request in flight
+  });
+  let latestLoad = 0;
+
+  function findSlot(spotId, startTime) {
+    const key = slotKey(spotId, startTime);
+    const spot = state.spots.find((candidate) => candidate.id === spotId);
+    return spot?.slots.find((slot) => slotKey(spotId, slot.start_time) === key);
+  }
+
+  // Finds the slot again rather than trusting an old reference: a snapshot may have
+  // replaced it, or another date may be shown, by the time a response arrives.
+  function updateSlot(spotId, startTime, changes) {
+    const slot = findSlot(spotId, startTime);
+    if (slot) {
+      Object.assign(slot, changes);
+    }
+  }
+
+  function showError(error) {
+    if (error.status === 401) {
+      onUnauthorized();
+    } else {
+      state.notice = error.message;
+    }
+  }
+
+  async function refresh() {
+    // Only the newest load may write: a late answer for a date that is no longer
+    // selected, or an older snapshot of the same date, is dropped.
+    const loadId = ++latestLoad;
+    state.loading = true;
+    try {
+      const snapshot = await api.getSpots(state.date);
+      if (loadId === latestLoad) {
+        state.timezone = snapshot.timezone;
+        state.slots = snapshot.slots;
+        state.spots = snapshot.spots.map((spot) => ({ ...spot, slots: spot.slots.map(toGridSlot) }));
+      }
+    } catch (error) {
+      if (loadId === latestLoad) {
+        showError(error);
+      }
+    } finally {
+      if (loadId === latestLoad) {
+        state.loading = false;
+      }
+    }
+  }
+
+  function selectDate(date) {
+    state.date = date;
+    state.spots = []; // never show one day's grid while another day is selected
+    return refresh();
+  }
+
+  function displayedState(spot, slot) {
+    return state.pending.has(slotKey(spot.id, slot.start_time)) ? 'pending' : slot.state;
+  }
+
+  // Shows the slot as pending while `request` runs; every path, errors included, ends it.
+  async function withPending(spot, slot, request) {
+    const key = slotKey(spot.id, slot.start_time);
+    state.pending.add(key);
+    try {
+      await request();
+    } finally {
+      state.pending.delete(key);
+    }
+  }
+
+  function book(spot, slot) {
+    return withPending(spot, slot, async () => {
+      try {
+        const reservation = await api.createReservation({
+          spotId: spot.id,
+          startTime: slot.start_time,
+          endTime: slot.end_time,
+        });
+        updateSlot(spot.id, slot.start_time, { state: 'mine', reservationId: reservation.id });
+      } catch (error) {
+        showError(error);
+        if (error.code === 'slot_taken') {
+          updateSlot(spot.id, slot.start_time, { state: 'booked', reservationId: null });
+        } else if (error.code !== 'already_booked_in_slot') {
+          await refresh(); // the outcome is unknown (network error, 422, 404): show the server's view
+        }
+      }
+    });
+  }
+
+  function release(spot, slot) {
+    return withPending(spot, slot, async () => {
+      try {
+        await api.completeReservation(slot.reservationId);
+        updateSlot(spot.id, slot.start_time, { state: stateAfterRelease(slot.end_time), reservationId: null });
+      } catch (error) {
+        showError(error);
+        await refresh(); // e.g. 404: the sweeper released it first
+      }
+    });
+  }
+
+  // What a click on a grid cell does: book a free slot, release your own, ignore the rest.
+  function activate(spot, slot) {
+    const shown = displayedState(spot, slot);
+    if (shown === 'available') {
+      return book(spot, slot);
+    }
+    if (shown === 'mine') {
+      return release(spot, slot);
+    }
+  }
+
+  // Applies a WebSocket event; events for a date that is not shown match no slot.
+  function applyEvent(event) {
+    if (event.type === 'reservation.booked') {
+      const mine = event.user_id === currentUser.id;
+      updateSlot(event.spot_id, event.start_time, {
+        state: mine ? 'mine' : 'booked',
+        reservationId: mine ? event.reservation_id : null,
+      });
+    } else if (event.type === 'reservation.released') {
+      updateSlot(event.spot_id, event.start_time, { state: stateAfterRelease(event.end_time), reservationId: null });
+    }
+  }
+
+  function dismissNotice() {
+    state.notice = null;
+  }
+
+  return { state, selectDate, refresh, displayedState, activate, applyEvent, dismissNotice };
+}
