@@ -13,4 +13,7 @@ export class Component {
   }
 
   afterRender() {}
+
+  // Integration: teardown hook the Router calls before replacing this page (innerHTML alone leaks sockets and listeners)
+  destroy() {}
 }

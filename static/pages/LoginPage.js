@@ -15,8 +15,9 @@ export class LoginPage extends Component {
           <p class="subtitle">Sign in to manage your parking</p>
           <form id="login-form">
             <div class="form-group">
-              <label for="username">Username</label>
-              <input id="username" name="username" type="text" autocomplete="username" required />
+              <!-- Integration: the backend signs in by email; the id stays #username -->
+              <label for="username">Email</label>
+              <input id="username" name="username" type="email" autocomplete="username" required />
             </div>
             <div class="form-group">
               <label for="password">Password</label>
@@ -32,6 +33,8 @@ export class LoginPage extends Component {
 
   afterRender() {
     this.element.querySelector('#login-form').addEventListener('submit', (event) => this.handleSubmit(event));
+    // Integration: say why the driver is back here after the server rejected the session
+    this.element.querySelector('.error-msg').textContent = AuthService.takeSessionMessage() ?? '';
   }
 
   async handleSubmit(event) {

@@ -1,6 +1,8 @@
 import { Component } from '../core/Component.js';
 import { AuthService } from '../services/AuthService.js';
 import { DateHelper } from '../services/DateHelper.js';
+// Integration: the Vue parking island
+import { mount as mountParkingView } from '../parking/index.js';
 
 export class SlotsPage extends Component {
   constructor(element, router) {
@@ -20,7 +22,8 @@ export class SlotsPage extends Component {
         <header class="header">
           <h1 class="logo">SmartParking</h1>
           <div class="header-actions">
-            <span class="user-greeting">Hello, ${user.username}</span>
+            <!-- Integration: the name is set with textContent in afterRender, never parsed as HTML -->
+            <span class="user-greeting">Hello, <span id="user-name"></span></span>
             <button id="logout-btn" type="button" class="btn btn-secondary">Logout</button>
           </div>
         </header>
@@ -38,6 +41,9 @@ export class SlotsPage extends Component {
   }
 
   afterRender() {
+    // Integration: the API user has a display_name; text, not HTML
+    this.element.querySelector('#user-name').textContent = AuthService.getCurrentUser().display_name;
+
     this.element.querySelector('#logout-btn').addEventListener('click', () => {
       AuthService.logout();
       this.router.navigate('/login');
@@ -46,5 +52,20 @@ export class SlotsPage extends Component {
     this.element.querySelector('#date-select').addEventListener('change', (event) => {
       window.dispatchEvent(new CustomEvent('parking-date-change', { detail: event.target.value }));
     });
+
+    // Integration: mount the Vue island into the container rendered above; it reads #date-select itself
+    this.unmountParkingView = mountParkingView(this.element.querySelector('#parking-slots-view'), {
+      getToken: () => AuthService.getToken(),
+      currentUser: AuthService.getCurrentUser(),
+      onUnauthorized: () => {
+        AuthService.expireSession();
+        this.router.navigate('/login');
+      },
+    });
+  }
+
+  // Integration: called by the Router on logout or navigation, so the island's socket and listeners go too
+  destroy() {
+    this.unmountParkingView();
   }
 }

@@ -1,6 +1,7 @@
 const STORAGE_KEY = 'parking_auth_token';
 
-const USERS = [{ username: 'test', password: 'test' }];
+// Integration: shown on the login page after the API or the socket rejected the session
+const SESSION_EXPIRED_MESSAGE = 'Your session has expired. Please sign in again.';
 
 function readSession() {
   const stored = sessionStorage.getItem(STORAGE_KEY);
@@ -8,31 +9,60 @@ function readSession() {
 }
 
 export const AuthService = {
-  login(username, password) {
-    return new Promise((resolve, reject) => {
-      setTimeout(() => {
-        const user = USERS.find((u) => u.username === username && u.password === password);
-        if (!user) {
-          reject({ message: 'Invalid credentials' });
-          return;
-        }
-        const session = { token: 'fake-jwt-token', user: { username: user.username } };
-        sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
-        resolve(session.user);
-      }, 300);
-    });
+  // Integration: set by expireSession(), read once by the login page
+  sessionMessage: null,
+
+  // Integration: the real POST /login replaces the hard-coded test/test user; the session now carries the JWT and its expiry
+  async login(email, password) {
+    let response;
+    try {
+      response = await fetch('/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+    } catch {
+      throw { message: 'Could not reach the server. Please try again.' };
+    }
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw { message: body?.error?.message ?? 'Sign-in failed. Please try again.' };
+    }
+    const session = { token: body.token, user: body.user, expiresAt: Date.now() + body.expires_in * 1000 };
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+    return session.user;
   },
 
   logout() {
     sessionStorage.removeItem(STORAGE_KEY);
   },
 
+  // Integration: an expired token no longer counts as logged in
   isLoggedIn() {
-    return readSession() !== null;
+    const session = readSession();
+    return session !== null && Date.now() < session.expiresAt;
   },
 
   getCurrentUser() {
     const session = readSession();
     return session ? session.user : null;
+  },
+
+  // Integration: the JWT for API calls and the socket, or null once it has expired
+  getToken() {
+    return this.isLoggedIn() ? readSession().token : null;
+  },
+
+  // Integration: ends a session the server rejected and leaves a message for the login page
+  expireSession() {
+    this.logout();
+    this.sessionMessage = SESSION_EXPIRED_MESSAGE;
+  },
+
+  // Integration: returns the message once, so a later visit to the login page starts clean
+  takeSessionMessage() {
+    const message = this.sessionMessage;
+    this.sessionMessage = null;
+    return message;
   },
 };
