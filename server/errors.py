@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -95,10 +97,15 @@ DATABASE_DOWN_ERRORS = (
 )
 
 
+# Messages contain en dashes ("08:00–12:00"); send them as UTF-8, not \u escapes.
+json_dumps = functools.partial(json.dumps, ensure_ascii=False)
+json_response = functools.partial(web.json_response, dumps=json_dumps)
+
+
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.json_response(
+    return json_response(
         {"error": {"code": code, "message": message}}, status=status, headers=headers
     )
 

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+
+from .errors import (
+    AlreadyBookedInSlot,
+    ReservationNotFound,
+    SlotTaken,
+    SpotNotFound,
+    Unauthorized,
+)
+from .slots import Slot
 
 # A pool or a single connection: both run a statement on one connection.
 Db = asyncpg.Pool | asyncpg.Connection
@@ -51,17 +61,135 @@ async def user_exists(db: Db, *, user_id: int) -> bool:
     return await db.fetchval(USER_EXISTS, user_id)
 
 
-# --- spots -------------------------------------------------------------------
+# --- reservations ------------------------------------------------------------
 
-LIST_SPOTS = """
-SELECT id, spot_number, floor_number, type
-FROM spots
-ORDER BY floor_number, spot_number
+# The columns every reservation answer carries, joined with its spot.
+_RESERVATION = """
+    r.id, r.user_id, r.spot_id, s.spot_number, s.floor_number, r.start_time,
+    r.end_time, r.status, r.created_at, r.completed_at, r.released_by
+"""
+
+# One round trip. ON CONFLICT without a target covers both partial unique
+# indexes (spot per slot, driver per slot): the loser of a race gets no row,
+# never an error, and nothing is checked in Python beforehand.
+BOOK = f"""
+WITH r AS (
+    INSERT INTO reservations (user_id, spot_id, start_time, end_time)
+    VALUES ($1, $2, $3, $4)
+    ON CONFLICT DO NOTHING
+    RETURNING *
+)
+SELECT {_RESERVATION} FROM r JOIN spots s ON s.id = r.spot_id
+"""
+
+# Only run after a lost race, in a new snapshot, to tell the driver why.
+SLOT_CONFLICT = """
+SELECT s.spot_number,
+       (SELECT r.user_id FROM reservations r
+        WHERE r.spot_id = s.id AND r.start_time = $2 AND r.status = 'booked') AS holder_id,
+       (SELECT o.spot_number FROM reservations r JOIN spots o ON o.id = r.spot_id
+        WHERE r.user_id = $3 AND r.start_time = $2 AND r.status = 'booked') AS own_spot_number
+FROM spots s
+WHERE s.id = $1
+"""
+
+COMPLETE = f"""
+WITH r AS (
+    UPDATE reservations
+    SET status = 'completed', completed_at = now(), released_by = 'user'
+    WHERE id = $1 AND user_id = $2 AND status = 'booked'
+    RETURNING *
+)
+SELECT {_RESERVATION} FROM r JOIN spots s ON s.id = r.spot_id
+"""
+
+GET_RESERVATION = f"""
+SELECT {_RESERVATION}
+FROM reservations r JOIN spots s ON s.id = r.spot_id
+WHERE r.id = $1 AND r.user_id = $2
+"""
+
+LIST_RESERVATIONS = f"""
+SELECT {_RESERVATION}
+FROM reservations r JOIN spots s ON s.id = r.spot_id
+WHERE r.user_id = $1 AND ($2::text IS NULL OR r.status = $2)
+ORDER BY r.created_at DESC, r.id DESC
 """
 
 
-async def list_spots(db: Db) -> list[dict[str, Any]]:
-    return [dict(row) for row in await db.fetch(LIST_SPOTS)]
+async def book(db: Db, *, user_id: int, spot_id: int, slot: Slot) -> dict[str, Any]:
+    """Book the slot, or raise why not (SlotTaken, AlreadyBookedInSlot, SpotNotFound)."""
+    try:
+        row = await db.fetchrow(BOOK, user_id, spot_id, slot.start, slot.end)
+    except asyncpg.ForeignKeyViolationError as exc:
+        if exc.constraint_name == "reservations_spot_id_fkey":
+            raise SpotNotFound(f"Spot {spot_id} does not exist.") from None
+        raise Unauthorized("Your account no longer exists.") from None
+    if row is not None:
+        return dict(row)
+    conflict = await db.fetchrow(SLOT_CONFLICT, spot_id, slot.start, user_id)
+    if conflict["holder_id"] == user_id:
+        raise SlotTaken(
+            f"You have already booked Spot #{conflict['spot_number']} for {slot.describe()}."
+        )
+    if conflict["holder_id"] is None and conflict["own_spot_number"] is not None:
+        raise AlreadyBookedInSlot(
+            f"You already have Spot #{conflict['own_spot_number']} booked for "
+            f"{slot.describe()}. Release it first to book another spot."
+        )
+    # Held by someone else, or held a moment ago and released since: either way,
+    # this request lost the race.
+    raise SlotTaken(
+        f"Spot #{conflict['spot_number']} is already booked for {slot.describe()}. "
+        "Please pick another spot or time."
+    )
+
+
+async def complete(db: Db, *, reservation_id: int, user_id: int) -> dict[str, Any]:
+    """Release the driver's booking; completing a completed one returns it unchanged."""
+    row = await db.fetchrow(COMPLETE, reservation_id, user_id)
+    if row is None:
+        # Not booked any more, or not this driver's: a fresh read tells which.
+        row = await db.fetchrow(GET_RESERVATION, reservation_id, user_id)
+    if row is None:
+        raise ReservationNotFound(f"Reservation {reservation_id} was not found.")
+    return dict(row)
+
+
+async def get_reservation(db: Db, *, reservation_id: int, user_id: int) -> dict[str, Any]:
+    row = await db.fetchrow(GET_RESERVATION, reservation_id, user_id)
+    if row is None:
+        raise ReservationNotFound(f"Reservation {reservation_id} was not found.")
+    return dict(row)
+
+
+async def list_reservations(db: Db, *, user_id: int, status: str | None) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch(LIST_RESERVATIONS, user_id, status)]
+
+
+# --- availability grid -------------------------------------------------------
+
+# The whole grid in one query: every spot, whether it is occupied right now,
+# and its booked rows that start on the requested day (one row per booking,
+# or one row with NULLs for a spot with none).
+GRID = """
+SELECT s.id AS spot_id, s.spot_number, s.floor_number, s.type,
+       EXISTS (
+           SELECT 1 FROM reservations n
+           WHERE n.spot_id = s.id AND n.status = 'booked'
+             AND n.start_time <= $3 AND n.end_time > $3
+       ) AS occupied_now,
+       r.id AS reservation_id, r.user_id, r.start_time
+FROM spots s
+LEFT JOIN reservations r
+       ON r.spot_id = s.id AND r.status = 'booked'
+      AND r.start_time >= $1 AND r.start_time < $2
+ORDER BY s.floor_number, s.spot_number, r.start_time
+"""
+
+
+async def grid(db: Db, *, day_start: datetime, day_end: datetime, now: datetime) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch(GRID, day_start, day_end, now)]
 
 
 # --- health ------------------------------------------------------------------

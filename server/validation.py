@@ -50,6 +50,9 @@ def int_field(body: dict[str, Any], name: str) -> int:
 
 
 EXAMPLE_INSTANT = "2026-11-21T08:00:00+01:00"
+# Far wider than any real use, and far from datetime's year 1 and 9999 limits,
+# where converting between zones would overflow.
+MIN_DATE, MAX_DATE = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def instant_field(body: dict[str, Any], name: str) -> datetime:
@@ -65,6 +68,8 @@ def instant_field(body: dict[str, Any], name: str) -> datetime:
         raise ValidationFailed(
             f"'{name}' has no UTC offset; send it with one, e.g. {EXAMPLE_INSTANT}."
         )
+    if not MIN_DATE <= value.date() <= MAX_DATE:
+        raise ValidationFailed(f"'{name}' must be between {MIN_DATE} and {MAX_DATE}.")
     return value
 
 
@@ -75,6 +80,9 @@ def date_param(request: web.Request, name: str, default: date) -> date:
     try:
         if len(raw) != 10:
             raise ValueError
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(f"'{name}' must be a date as YYYY-MM-DD, e.g. 2026-11-21.") from None
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValidationFailed(f"'{name}' must be between {MIN_DATE} and {MAX_DATE}.")
+    return value

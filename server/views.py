@@ -6,10 +6,15 @@ import asyncio
 
 from aiohttp import web
 
-from . import repository
-from .errors import InvalidCredentials, error_response
-from .keys import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, POOL, TOKENS
-from .validation import json_object, string_field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import repository, slots
+from .auth import USER_ID
+from .errors import InvalidCredentials, ValidationFailed, error_response, json_response
+from .keys import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, POOL, SETTINGS, TOKENS
+from .validation import date_param, instant_field, int_field, json_object, string_field
 
 routes = web.RouteTableDef()
 
@@ -32,7 +37,7 @@ async def login(request: web.Request) -> web.Response:
         raise
     throttle.reset(key)
     tokens = request.app[TOKENS]
-    return web.json_response(
+    return json_response(
         {
             "token": tokens.issue(user),
             "token_type": "Bearer",
@@ -43,13 +48,96 @@ async def login(request: web.Request) -> web.Response:
 
 
 @routes.get("/spots")
-async def list_spots(request: web.Request) -> web.Response:
-    return web.json_response({"spots": await repository.list_spots(request.app[POOL])})
+async def spots_grid(request: web.Request) -> web.Response:
+    """Every spot with its three slots on ?date= (default: today in the lot's zone)."""
+    tz = request.app[SETTINGS].tz
+    day = date_param(request, "date", default=slots.today(tz))
+    day_start, day_end = slots.day_bounds(day, tz)
+    now = datetime.now(UTC)
+    rows = await repository.grid(request.app[POOL], day_start=day_start, day_end=day_end, now=now)
+    return json_response(slots.grid_json(day, tz, rows, user_id=request[USER_ID], now=now))
+
+
+@routes.post("/reservations")
+async def create_reservation(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    tz = settings.tz
+    body = await json_object(request)
+    spot_id = int_field(body, "spot_id")
+    start = instant_field(body, "start_time")
+    end = instant_field(body, "end_time")
+    slot = slots.slot_for(start, end, tz)
+    if slot.end <= datetime.now(UTC):
+        raise ValidationFailed(f"The slot {slot.describe()} has already ended.")
+    last_day = slots.today(tz) + timedelta(days=settings.booking_horizon_days)
+    if slot.start.date() > last_day:
+        raise ValidationFailed(
+            f"Bookings open {settings.booking_horizon_days} days ahead; "
+            f"the last bookable day is {last_day.isoformat()}."
+        )
+    reservation = await repository.book(
+        request.app[POOL], user_id=request[USER_ID], spot_id=spot_id, slot=slot
+    )
+    return json_response(
+        reservation_json(reservation, tz),
+        status=201,
+        headers={"Location": f"/reservations/{reservation['id']}"},
+    )
+
+
+# Capped at 18 digits so the id always fits PostgreSQL's bigint.
+RESERVATION_ID = r"{id:\d{1,18}}"
+
+
+@routes.get(f"/reservations/{RESERVATION_ID}")
+async def get_reservation(request: web.Request) -> web.Response:
+    reservation = await repository.get_reservation(
+        request.app[POOL], reservation_id=int(request.match_info["id"]), user_id=request[USER_ID]
+    )
+    return json_response(reservation_json(reservation, request.app[SETTINGS].tz))
+
+
+@routes.put(f"/reservations/{RESERVATION_ID}/complete")
+async def complete_reservation(request: web.Request) -> web.Response:
+    reservation = await repository.complete(
+        request.app[POOL], reservation_id=int(request.match_info["id"]), user_id=request[USER_ID]
+    )
+    return json_response(reservation_json(reservation, request.app[SETTINGS].tz))
+
+
+@routes.get("/reservations")
+async def list_reservations(request: web.Request) -> web.Response:
+    status = request.query.get("status")
+    if status not in (None, "booked", "completed"):
+        raise ValidationFailed("'status' must be 'booked' or 'completed'.")
+    reservations = await repository.list_reservations(
+        request.app[POOL], user_id=request[USER_ID], status=status
+    )
+    tz = request.app[SETTINGS].tz
+    return json_response({"reservations": [reservation_json(r, tz) for r in reservations]})
+
+
+def reservation_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    def local(value: datetime | None) -> str | None:
+        return value.astimezone(tz).isoformat() if value is not None else None
+
+    return {
+        "id": row["id"],
+        "spot_id": row["spot_id"],
+        "spot_number": row["spot_number"],
+        "floor_number": row["floor_number"],
+        "start_time": local(row["start_time"]),
+        "end_time": local(row["end_time"]),
+        "status": row["status"],
+        "created_at": local(row["created_at"]),
+        "completed_at": local(row["completed_at"]),
+        "released_by": row["released_by"],
+    }
 
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 @routes.get("/readyz")
@@ -60,4 +148,4 @@ async def readyz(request: web.Request) -> web.Response:
         return error_response(
             503, "database_unavailable", f"Database check failed: {type(exc).__name__}"
         )
-    return web.json_response({"status": "ready"})
+    return json_response({"status": "ready"})
