@@ -236,3 +236,36 @@ def start_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def spot_ids(database_url: str) -> dict[int, int]:
+    """Seed spot id by spot number."""
+
+    async def fetch() -> dict[int, int]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return {r["spot_number"]: r["id"] for r in await conn.fetch("SELECT id, spot_number FROM spots")}
+        finally:
+            await conn.close()
+
+    return run_async(fetch)
+
+
+def slot_body(spot_id: int, day: Any, index: int = 0, tz: str = "UTC") -> dict[str, Any]:
+    """A POST /reservations body for slot `index` (0-2) of `day` in zone `tz`."""
+    from zoneinfo import ZoneInfo
+
+    from server.slots import slots_on
+
+    slot = slots_on(day, ZoneInfo(tz))[index]
+    return {"spot_id": spot_id, "start_time": slot.start.isoformat(), "end_time": slot.end.isoformat()}
+
+
+def tomorrow(tz: str = "UTC") -> Any:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from server.slots import today
+
+    return today(ZoneInfo(tz)) + timedelta(days=1)
