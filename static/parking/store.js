@@ -57,6 +57,15 @@ export function createStore({ api, currentUser, onUnauthorized }) {
     }
   }
 
+  // After a failed write the grid cannot be trusted (a lost response may even hide a
+  // success, and "slot taken" may mean taken by you in another tab): reload it.
+  function writeFailed(error) {
+    showError(error);
+    if (error.status !== 401) {
+      refresh();
+    }
+  }
+
   async function refresh() {
     // Only the newest load may write: a late answer for a date that is no longer
     // selected, or an older snapshot of the same date, is dropped.
@@ -111,12 +120,10 @@ export function createStore({ api, currentUser, onUnauthorized }) {
         });
         updateSlot(spot.id, slot.start_time, { state: 'mine', reservationId: reservation.id });
       } catch (error) {
-        showError(error);
         if (error.code === 'slot_taken') {
-          updateSlot(spot.id, slot.start_time, { state: 'booked', reservationId: null });
-        } else if (error.code !== 'already_booked_in_slot') {
-          await refresh(); // the outcome is unknown (network error, 422, 404): show the server's view
+          updateSlot(spot.id, slot.start_time, { state: 'booked', reservationId: null }); // at once, before the reload
         }
+        writeFailed(error);
       }
     });
   }
@@ -127,8 +134,7 @@ export function createStore({ api, currentUser, onUnauthorized }) {
         await api.completeReservation(slot.reservationId);
         updateSlot(spot.id, slot.start_time, { state: stateAfterRelease(slot.end_time), reservationId: null });
       } catch (error) {
-        showError(error);
-        await refresh(); // e.g. 404: the sweeper released it first
+        writeFailed(error);
       }
     });
   }
