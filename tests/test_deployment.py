@@ -1,0 +1,233 @@
+"""The container path: Dockerfile, .dockerignore, docker-compose.yml and .env.example agree with the code."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from server.settings import PROJECT_ROOT, Settings
+
+# The image needs only these; everything else stays out of it.
+COPIED_SOURCES = {"requirements.txt", "server/", "db/", "static/"}
+
+
+def settings_env_names() -> set[str]:
+    """Every NAME in a `read("NAME", ...)` call of Settings.from_env, from the source."""
+    tree = ast.parse((PROJECT_ROOT / "server" / "settings.py").read_text())
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "read"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    text = (PROJECT_ROOT / "Dockerfile").read_text()
+    instructions = []
+    for line in re.sub(r"\\\n", " ", text).splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, arguments = line.partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def env_example() -> dict[str, str]:
+    pairs = {}
+    for line in (PROJECT_ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def compose_defaults(environment: dict[str, str]) -> dict[str, str]:
+    """The environment compose passes when nothing is set: ${NAME:-default} -> default."""
+    return {
+        name: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value))
+        for name, value in environment.items()
+    }
+
+
+def test_settings_read_the_documented_variables():
+    # Guards the AST walk above: if it found nothing, the subset checks below would be empty.
+    assert {"DATABASE_URL", "JWT_SECRET", "PARKING_TIMEZONE", "HOST", "PORT"} <= settings_env_names()
+
+
+# --- docker-compose.yml ------------------------------------------------------
+
+
+def test_compose_runs_a_database_and_the_app(compose):
+    assert set(compose["services"]) == {"db", "app"}
+    assert compose["services"]["app"]["build"] == "."
+
+
+def test_database_is_postgres_16_on_a_named_volume_with_a_readiness_check(compose):
+    db = compose["services"]["db"]
+    assert db["image"] == "postgres:16-alpine"
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    volume, _, target = db["volumes"][0].partition(":")
+    assert target == "/var/lib/postgresql/data"
+    assert volume in compose["volumes"], "the data volume must be a named volume"
+
+
+def test_app_starts_only_once_the_database_is_healthy(compose):
+    assert compose["services"]["app"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+
+
+def test_app_publishes_port_8080(compose):
+    published = [p.rsplit(":", 2)[-2:] for p in compose["services"]["app"]["ports"]]
+    assert ["8080", "8080"] in published
+
+
+def test_app_environment_holds_only_variables_the_server_reads(compose):
+    environment = compose["services"]["app"]["environment"]
+    assert set(environment) <= settings_env_names()
+    assert {"DATABASE_URL", "JWT_SECRET", "PARKING_TIMEZONE"} <= set(environment)
+
+
+def test_app_defaults_point_at_the_db_service_and_pass_settings_validation(compose):
+    defaults = compose_defaults(compose["services"]["app"]["environment"])
+    # Raises SettingsError if, say, the development JWT secret were too short.
+    settings = Settings.from_env(defaults)
+    url = urlsplit(settings.database_url or "")
+    assert url.scheme in ("postgres", "postgresql")
+    assert (url.hostname, url.port) == ("db", 5432)
+    # dbmate (lib/pq) asks for TLS unless told not to; the db service has none.
+    assert "sslmode=disable" in url.query
+    db_env = compose["services"]["db"]["environment"]
+    assert (url.username, url.password) == (db_env["POSTGRES_USER"], db_env["POSTGRES_PASSWORD"])
+    assert url.path == "/" + db_env["POSTGRES_DB"]
+
+
+def test_env_example_lists_every_setting_with_a_comment():
+    lines = (PROJECT_ROOT / ".env.example").read_text().splitlines()
+    assert set(env_example()) == settings_env_names()
+    for index, line in enumerate(lines):
+        if line.strip() and not line.startswith("#"):
+            assert lines[index - 1].startswith("# "), f"{line!r} needs a comment above it"
+
+
+def test_env_example_values_are_the_built_in_defaults():
+    assert Settings.from_env(env_example()) == Settings.from_env({})
+
+
+def test_local_env_files_are_not_committed():
+    ignored = (PROJECT_ROOT / ".gitignore").read_text().splitlines()
+    assert ".env" in ignored
+
+
+def docker_compose_command() -> list[str] | None:
+    candidates = [["docker", "compose"], ["docker-compose"]]
+    for command in candidates:
+        if shutil.which(command[0]) is None:
+            continue
+        probe = subprocess.run([*command, "version"], capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return command
+    return None
+
+
+@pytest.mark.skipif(
+    docker_compose_command() is None,
+    reason="neither the `docker compose` plugin nor `docker-compose` is installed",
+)
+def test_docker_compose_accepts_the_file():
+    command = docker_compose_command()
+    assert command is not None
+    result = subprocess.run(
+        [*command, "-f", "docker-compose.yml", "config", "--format", "json"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)["services"]) == {"db", "app"}
+
+
+# --- Dockerfile and .dockerignore -------------------------------------------
+
+
+def arguments_of(dockerfile: list[tuple[str, str]], keyword: str) -> list[str]:
+    return [arguments for instruction, arguments in dockerfile if instruction == keyword]
+
+
+def test_image_is_python_3_12_slim(dockerfile):
+    assert dockerfile[0] == ("FROM", "python:3.12-slim")
+    assert len(arguments_of(dockerfile, "FROM")) == 1
+
+
+def test_image_runs_the_server_like_make_run(dockerfile):
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert re.search(r"^run:.*\n\t\$\(PY\) -m server$", makefile, re.MULTILINE)
+    assert json.loads(arguments_of(dockerfile, "CMD")[-1]) == ["python", "-m", "server"]
+
+
+def test_image_installs_the_pinned_requirements_with_pip(dockerfile):
+    assert any(
+        re.fullmatch(r"pip install (--\S+ )*-r requirements\.txt", run)
+        for run in arguments_of(dockerfile, "RUN")
+    )
+
+
+def test_image_runs_as_a_non_root_user(dockerfile):
+    users = arguments_of(dockerfile, "USER")
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    keywords = [instruction for instruction, _ in dockerfile]
+    assert keywords.index("USER") < keywords.index("CMD")
+
+
+def test_image_copies_only_the_code_it_runs(dockerfile):
+    sources = set()
+    for arguments in arguments_of(dockerfile, "COPY"):
+        parts = [p for p in arguments.split() if not p.startswith("--")]
+        sources.update(parts[:-1])
+    assert sources == COPIED_SOURCES
+    assert not arguments_of(dockerfile, "ADD")
+
+
+def test_image_listens_on_all_interfaces_at_8080(dockerfile):
+    env = " ".join(arguments_of(dockerfile, "ENV")).split()
+    assert "HOST=0.0.0.0" in env
+    assert arguments_of(dockerfile, "EXPOSE") == ["8080"]
+
+
+def test_healthcheck_asks_readyz_with_python(dockerfile):
+    (healthcheck,) = arguments_of(dockerfile, "HEALTHCHECK")
+    command = json.loads(healthcheck.split("CMD", 1)[1])
+    assert command[:2] == ["python", "-c"]
+    assert "urllib.request" in command[2] and "/readyz" in command[2]
+
+
+def test_image_downloads_nothing_outside_pip(dockerfile):
+    for instruction, arguments in dockerfile:
+        assert not re.search(r"\b(curl|wget)\b", arguments), instruction
+
+
+def test_dockerignore_keeps_local_state_and_tests_out_of_the_build():
+    entries = {
+        line.strip()
+        for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".venv", ".data", ".git", ".env", "tests", "docs", "**/__pycache__"} <= entries
