@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -11,8 +13,20 @@ from aiohttp import web
 from . import db, frontend
 from .auth import KnownUsers, LoginThrottle, PasswordAuthenticator, TokenService, identity_middleware
 from .errors import error_middleware
-from .keys import KNOWN_USERS, LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, POOL, SETTINGS, TOKENS
+from .keys import (
+    DATABASE_URL,
+    HUB,
+    KNOWN_USERS,
+    LOGIN_THROTTLE,
+    PASSWORD_AUTHENTICATOR,
+    POOL,
+    SETTINGS,
+    SWEEPER,
+    TOKENS,
+)
+from .realtime import EventListener, Hub
 from .settings import Settings
+from .sweeper import Sweeper
 from .views import routes
 
 log = logging.getLogger(__name__)
@@ -44,7 +58,12 @@ def create_app(settings: Settings) -> web.Application:
         settings.login_max_failures, settings.login_failure_window_seconds
     )
 
-    app.cleanup_ctx.append(_database)
+    app[HUB] = Hub()
+
+    # Started in this order, stopped in reverse.
+    app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
+    # Sockets must close before aiohttp waits for handlers to finish on shutdown.
+    app.on_shutdown.append(_close_sockets)
     app.add_routes(routes)
     frontend.setup(app, settings.static_dir)
     return app
@@ -55,9 +74,40 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     async with db.database_url(settings) as url:
         await db.run_migrations(url, settings.migrations_dir)
         pool = await db.create_pool(url, settings)
+        app[DATABASE_URL] = url
         app[POOL] = pool
         app[PASSWORD_AUTHENTICATOR] = PasswordAuthenticator(pool)
         try:
             yield
         finally:
             await pool.close()
+
+
+async def _event_listener(app: web.Application) -> AsyncIterator[None]:
+    listener = EventListener(app[DATABASE_URL], app[HUB])
+    task = asyncio.create_task(listener.run(), name="event-listener")
+    try:
+        # Serve only once events flow, so no change goes unseen after startup.
+        async with asyncio.timeout(10):
+            await listener.listening.wait()
+        yield
+    finally:
+        await _stop(task)
+
+
+async def _sweeper(app: web.Application) -> AsyncIterator[None]:
+    sweeper = Sweeper(app[POOL], app[SETTINGS].sweep_interval_seconds)
+    app[SWEEPER] = sweeper
+    task = asyncio.create_task(sweeper.run(), name="stale-booking-sweeper")
+    yield
+    await _stop(task)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    await app[HUB].close_all()
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -167,6 +167,23 @@ async def list_reservations(db: Db, *, user_id: int, status: str | None) -> list
     return [dict(r) for r in await db.fetch(LIST_RESERVATIONS, user_id, status)]
 
 
+# Concurrent sweeps (several instances) are safe: a row locked by one UPDATE
+# is re-checked by the other after commit, fails status = 'booked', and is skipped.
+RELEASE_EXPIRED = """
+WITH r AS (
+    UPDATE reservations
+    SET status = 'completed', completed_at = now(), released_by = 'expired'
+    WHERE status = 'booked' AND end_time <= now()
+    RETURNING id, spot_id
+)
+SELECT r.id, s.spot_number FROM r JOIN spots s ON s.id = r.spot_id ORDER BY r.id
+"""
+
+
+async def release_expired(db: Db) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch(RELEASE_EXPIRED)]
+
+
 # --- availability grid -------------------------------------------------------
 
 # The whole grid in one query: every spot, whether it is occupied right now,

@@ -39,6 +39,7 @@ class Settings:
     migrations_dir: Path = PROJECT_ROOT / "db" / "migrations"
     login_max_failures: int = 10
     login_failure_window_seconds: int = 300
+    ws_auth_timeout_seconds: float = 5.0
 
     @property
     def tz(self) -> ZoneInfo:

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import repository, slots
+from . import realtime, repository, slots
 from .auth import USER_ID
 from .errors import InvalidCredentials, ValidationFailed, error_response, json_response
-from .keys import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, POOL, SETTINGS, TOKENS
+from .keys import HUB, KNOWN_USERS, LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, POOL, SETTINGS, TOKENS
 from .validation import date_param, instant_field, int_field, json_object, string_field
 
 routes = web.RouteTableDef()
@@ -133,6 +133,20 @@ def reservation_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
         "completed_at": local(row["completed_at"]),
         "released_by": row["released_by"],
     }
+
+
+@routes.get("/ws")
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    """Live slot events; see realtime.py and the README for the protocol."""
+    realtime.check_origin(request, request.app[SETTINGS].allowed_origins)
+    return await realtime.serve_socket(
+        request,
+        hub=request.app[HUB],
+        tokens=request.app[TOKENS],
+        known_users=request.app[KNOWN_USERS],
+        pool=request.app[POOL],
+        auth_timeout=request.app[SETTINGS].ws_auth_timeout_seconds,
+    )
 
 
 @routes.get("/healthz")
