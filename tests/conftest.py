@@ -269,3 +269,10 @@ def tomorrow(tz: str = "UTC") -> Any:
     from server.slots import today
 
     return today(ZoneInfo(tz)) + timedelta(days=1)
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Wait until predicate() holds, checking often, failing after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)

@@ -1,0 +1,286 @@
+"""The HTTP-free reference and the HTTP measurements: booking, unloaded latency, login lag."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+
+import aiohttp
+
+from server import db, repository
+from server.errors import ApiError
+
+from .load import LoadResult, Operation, closed_loop, http_session, percentile, post
+from .report import CpuMeter, Report, Row, at_least, at_most, ms
+from .stack import Booking, Database, Server
+
+CONCURRENCY = 64
+# Every measured phase stops at whichever bound it reaches first.
+PHASE_SECONDS = 10.0
+PHASE_MAX_OPERATIONS = 30_000
+# Warm-up fills the server's pool and caches (prepared statements, known users).
+WARMUP_SECONDS = 1.5
+WARMUP_MAX_OPERATIONS = 2_000
+UNLOADED_SECONDS = 5.0
+UNLOADED_MAX_OPERATIONS = 1_000
+CONTESTED_SLOTS = 4
+LOGINS = 20
+SEED_LOGIN = json.dumps({"email": "driver1@parking.com", "password": "password123"}).encode()
+PROBE_INTERVAL = 0.005
+BASELINE_PROBES = 200
+LOGIN_SECONDS = 60.0
+
+THROUGHPUT_SHARE_TARGET = 0.40
+P99_TARGET_MS = 50.0
+UNLOADED_P50_TARGET_MS = 2.0
+LAG_TARGET_MS = 20.0
+
+
+class BenchBroken(RuntimeError):
+    """The benchmark could not measure what it claims to (unlike a missed target)."""
+
+
+def require(result: LoadResult, outcome: str, what: str) -> None:
+    if result.outcomes[outcome] == 0:
+        raise BenchBroken(f"{what}: not one {outcome!r} among {result.outcome_summary() or 'nothing'}")
+
+
+async def measure(
+    database: Database,
+    cpu: CpuMeter,
+    make_operations: Callable[[], Iterator[Operation]],
+    *,
+    concurrency: int = CONCURRENCY,
+    max_operations: int = PHASE_MAX_OPERATIONS,
+    max_seconds: float = PHASE_SECONDS,
+) -> tuple[LoadResult, str]:
+    """Warm up, then measure; each starts from an empty reservations table."""
+    await database.reset()
+    await closed_loop(
+        islice(make_operations(), WARMUP_MAX_OPERATIONS),
+        concurrency=concurrency,
+        max_seconds=WARMUP_SECONDS,
+    )
+    await database.reset()
+    cpu.start()
+    result = await closed_loop(
+        islice(make_operations(), max_operations), concurrency=concurrency, max_seconds=max_seconds
+    )
+    return result, cpu.summary()
+
+
+def note(report: Report, what: str, result: LoadResult, cpu: str) -> None:
+    report.notes.append(
+        f"{what}: {result.count:,} in {result.elapsed:.1f} s ({result.outcome_summary()}); {cpu}"
+    )
+
+
+# --- 1. DB ceiling ------------------------------------------------------------
+
+
+async def db_ceiling(database: Database, report: Report) -> float:
+    """Bookings/s of repository.book itself, through a pool like the server's."""
+    pool = await db.create_pool(database.url, database.settings)
+
+    def book(booking: Booking) -> Operation:
+        async def operation() -> str:
+            try:
+                await repository.book(
+                    pool, user_id=booking.user_id, spot_id=booking.spot_id, slot=booking.slot
+                )
+            except ApiError as exc:
+                return exc.code
+            return "booked"
+
+        return operation
+
+    try:
+        result, cpu = await measure(
+            database,
+            CpuMeter(None, database.postmaster_pid),
+            lambda: (book(b) for b in database.distinct_bookings()),
+        )
+    finally:
+        await pool.close()
+    require(result, "booked", "DB ceiling")
+    size = database.settings.database_pool_size
+    report.rows.append(
+        Row(
+            f"1. DB ceiling: repository.book, pool of {size}, {CONCURRENCY} tasks",
+            f"{result.rate:,.0f} /s",
+            "reference",
+        )
+    )
+    note(report, "DB ceiling", result, cpu)
+    return result.rate
+
+
+# --- 2, 3. HTTP booking ---------------------------------------------------------
+
+
+def _headers(database: Database) -> dict[int, dict[str, str]]:
+    """Per driver: a minted token, so no request pays for a bcrypt login."""
+    return {
+        user_id: {"Authorization": f"Bearer {database.token(user_id)}", "Content-Type": "application/json"}
+        for user_id in database.driver_ids
+    }
+
+
+def _body(booking: Booking) -> bytes:
+    return json.dumps(booking.body()).encode()
+
+
+async def http_booking(database: Database, server: Server, report: Report, ceiling: float) -> None:
+    headers = _headers(database)
+    url = server.base_url + "/reservations"
+    cpu = CpuMeter(server.process.pid, database.postmaster_pid)
+
+    def distinct() -> Iterator[Operation]:
+        for booking in database.distinct_bookings():
+            yield post(session, url, _body(booking), headers[booking.user_id])
+
+    def contested() -> Iterator[Operation]:
+        # A handful of tomorrow's slots, asked for by random drivers: after the
+        # first few 201s, every answer is a 409 that also runs SLOT_CONFLICT.
+        targets = list(islice(database.distinct_bookings(), CONTESTED_SLOTS))
+        rng = random.Random(0)  # the same sequence every run
+        while True:
+            target, user_id = rng.choice(targets), rng.choice(database.driver_ids)
+            booking = Booking(user_id, target.spot_id, target.slot)
+            yield post(session, url, _body(booking), headers[user_id])
+
+    async with http_session(CONCURRENCY) as session:
+        result, usage = await measure(database, cpu, distinct)
+        require(result, "201", "HTTP booking on distinct slots")
+        _http_rows(report, "2. HTTP booking, distinct slots", result, ceiling)
+        note(report, "HTTP distinct", result, usage)
+
+        result, usage = await measure(database, cpu, contested)
+        require(result, "409", "HTTP booking on contested slots")
+        _http_rows(report, f"2. HTTP booking, contested ({CONTESTED_SLOTS} slots)", result, ceiling)
+        note(report, "HTTP contested", result, usage)
+
+
+def _http_rows(report: Report, what: str, result: LoadResult, ceiling: float) -> None:
+    share = result.rate / ceiling
+    p99 = result.percentile_ms(99)
+    report.rows += [
+        Row(
+            f"{what}: {CONCURRENCY} connections",
+            f"{result.rate:,.0f} /s = {share:.0%} of DB",
+            f">= {THROUGHPUT_SHARE_TARGET:.0%} of DB ceiling",
+            at_least(share, THROUGHPUT_SHARE_TARGET),
+        ),
+        Row("   latency p50", ms(result.percentile_ms(50))),
+        Row("   latency p99", ms(p99), f"<= {P99_TARGET_MS:.0f} ms", at_most(p99, P99_TARGET_MS)),
+    ]
+
+
+async def unloaded(database: Database, server: Server, report: Report) -> None:
+    """One client booking distinct slots one after another."""
+    headers = _headers(database)
+    url = server.base_url + "/reservations"
+    async with http_session(1) as session:
+        result, usage = await measure(
+            database,
+            CpuMeter(server.process.pid, database.postmaster_pid),
+            lambda: (post(session, url, _body(b), headers[b.user_id]) for b in database.distinct_bookings()),
+            concurrency=1,
+            max_operations=UNLOADED_MAX_OPERATIONS,
+            max_seconds=UNLOADED_SECONDS,
+        )
+    require(result, "201", "unloaded booking")
+    p50 = result.percentile_ms(50)
+    report.rows += [
+        Row(
+            "3. Unloaded booking, 1 client: latency p50",
+            ms(p50),
+            f"<= {UNLOADED_P50_TARGET_MS:.0f} ms",
+            at_most(p50, UNLOADED_P50_TARGET_MS),
+        ),
+        Row("   latency p99", ms(result.percentile_ms(99))),
+    ]
+    note(report, "Unloaded", result, usage)
+
+
+# --- 5. Event-loop lag during logins ---------------------------------------------
+
+
+async def login_lag(server: Server, report: Report) -> None:
+    """How late the server answers a trivial request while bcrypt logins run.
+
+    Measured from outside: GET /healthz does no I/O, so its latency above the
+    unloaded figure is the time it waited for the server's event loop.
+    """
+    healthz = server.base_url + "/healthz"
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as probes,
+        aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=LOGINS)) as logins,
+    ):
+        baseline = await _probe(probes, healthz, BASELINE_PROBES, stop=None)
+
+        async def login() -> str:
+            async with logins.post(
+                server.base_url + "/login", data=SEED_LOGIN, headers={"Content-Type": "application/json"}
+            ) as response:
+                await response.read()
+                return str(response.status)
+
+        started = time.perf_counter()
+        running = asyncio.ensure_future(asyncio.gather(*(login() for _ in range(LOGINS))))
+        during = await _probe(probes, healthz, int(LOGIN_SECONDS / PROBE_INTERVAL), stop=running)
+        statuses = await asyncio.wait_for(running, LOGIN_SECONDS)
+        took = time.perf_counter() - started
+    if statuses.count("200") != LOGINS:
+        raise BenchBroken(f"logins answered {sorted(statuses)}, expected {LOGINS} x 200")
+    base = percentile(baseline, 50) * 1000
+    lag = [latency * 1000 - base for latency in during]
+    lag_p99 = percentile(lag, 99)
+    report.rows.append(
+        Row(
+            f"5. Event-loop lag during {LOGINS} bcrypt logins: p99",
+            ms(lag_p99),
+            f"<= {LAG_TARGET_MS:.0f} ms",
+            at_most(lag_p99, LAG_TARGET_MS),
+        )
+    )
+    report.notes.append(
+        f"Login lag: GET /healthz fired every {PROBE_INTERVAL * 1000:.0f} ms (open loop) while "
+        f"{LOGINS} POST /login ran at once ({took:.1f} s); lag = probe latency - unloaded p50 "
+        f"({base:.2f} ms); {len(lag)} probes, lag p50 {percentile(lag, 50):.1f} ms, "
+        f"max {max(lag):.1f} ms"
+    )
+
+
+async def _probe(
+    session: aiohttp.ClientSession, url: str, max_probes: int, stop: asyncio.Future[object] | None
+) -> list[float]:
+    """Latencies of GET url fired on a fixed schedule, until `stop` is done or max_probes.
+
+    Open loop: a slow answer does not delay the next probe, so a stalled server
+    shows up as many late probes rather than as one.
+    """
+    latencies: list[float] = []
+
+    async def one() -> None:
+        began = time.perf_counter()
+        async with session.get(url) as response:
+            await response.read()
+        latencies.append(time.perf_counter() - began)
+
+    fired: list[asyncio.Task[None]] = []
+    next_at = time.perf_counter()
+    for _ in range(max_probes):
+        if stop is not None and stop.done():
+            break
+        fired.append(asyncio.create_task(one()))
+        next_at += PROBE_INTERVAL
+        # Pacing the schedule, not synchronising: wake when the next probe is due.
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+    await asyncio.gather(*fired)
+    return latencies

@@ -1,0 +1,98 @@
+"""The printed report: figures next to their targets, and where the CPU went."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    value: str
+    target: str = ""
+    passed: bool | None = None  # None: a reference or context figure, no target
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "FAIL", None: ""}[self.passed]
+
+
+def at_most(value: float, limit: float) -> bool | None:
+    return None if math.isnan(value) else value <= limit
+
+
+def at_least(value: float, limit: float) -> bool | None:
+    return None if math.isnan(value) else value >= limit
+
+
+def ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1f} ms"
+
+
+def table(rows: list[Row]) -> str:
+    header = Row("Measure", "Value", "Target")
+    widths = [
+        max(len(r.name) for r in [header, *rows]),
+        max(len(r.value) for r in [header, *rows]),
+        max(len(r.target) for r in [header, *rows]),
+    ]
+    lines = []
+    for row in [header, *rows]:
+        verdict = "Result" if row is header else row.verdict
+        lines.append(
+            f"{row.name:<{widths[0]}}  {row.value:>{widths[1]}}  {row.target:<{widths[2]}}  {verdict}".rstrip()
+        )
+    lines.insert(1, "-" * len(max(lines, key=len)))
+    return "\n".join(lines)
+
+
+class CpuMeter:
+    """CPU seconds used by the server, the bench itself and PostgreSQL over one phase.
+
+    Shown next to each phase because on a 2-core machine the load generator and
+    the database compete with the server: this says who was the bottleneck.
+    """
+
+    def __init__(self, server_pid: int | None, postmaster_pid: int) -> None:
+        self._server = psutil.Process(server_pid) if server_pid else None
+        self._bench = psutil.Process()
+        self._postmaster = psutil.Process(postmaster_pid)
+
+    def _sample(self) -> dict[tuple[str, int], float]:
+        processes = [("bench", self._bench), ("postgres", self._postmaster)]
+        processes += [("postgres", backend) for backend in self._postmaster.children()]
+        if self._server is not None:
+            processes.append(("server", self._server))
+        sample = {}
+        for name, process in processes:
+            try:
+                t = process.cpu_times()
+            except psutil.NoSuchProcess:  # a backend that ended meanwhile
+                continue
+            sample[(name, process.pid)] = t.user + t.system
+        return sample
+
+    def start(self) -> None:
+        self._began = time.perf_counter()
+        self._before = self._sample()
+
+    def summary(self) -> str:
+        """E.g. "CPU: server 97%, bench 61%, postgres 38% of one core"."""
+        wall = time.perf_counter() - self._began
+        after = self._sample()
+        used: dict[str, float] = {}
+        # Per process, so a backend that started during the phase counts from zero.
+        for (name, pid), seconds in after.items():
+            used[name] = used.get(name, 0.0) + seconds - self._before.get((name, pid), 0.0)
+        shares = ", ".join(f"{name} {100 * used[name] / wall:.0f}%" for name in sorted(used))
+        return f"CPU: {shares} of one core (2 cores = 200%)"
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

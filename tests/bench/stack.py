@@ -1,0 +1,221 @@
+"""The system under test: embedded PostgreSQL, a seeded database and `python -m server`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import asyncpg
+import psutil
+
+from server import db
+from server.auth import TokenService
+from server.repository import User
+from server.settings import PROJECT_ROOT, Settings
+from server.slots import Slot, slots_on, today
+
+PGDATA = PROJECT_ROOT / ".data" / "bench-postgres"
+SERVER_LOG = PROJECT_ROOT / ".data" / "bench-server.log"
+DATABASE = "smart_parking_bench"
+JWT_SECRET = "bench-secret-" + "0123456789abcdef" * 3  # fixed, so the bench can mint tokens
+TZ = ZoneInfo("UTC")
+# Spots x 3 slots x days distinct slots; one bench driver per spot, so every
+# driver books at most one spot per slot and the one-car rule never refuses.
+SPOTS = 200
+DAYS = 120
+# 1,000 sockets + 64 connections + the database's, with room to spare.
+OPEN_FILES = 4096
+
+CREATE_SPOTS = """
+INSERT INTO spots (spot_number, floor_number)
+SELECT n, 1 + n / 50 FROM generate_series(1 + (SELECT max(spot_number) FROM spots), $1) AS n
+"""
+# No password: bench drivers get minted tokens; only the seed drivers log in.
+CREATE_DRIVERS = """
+INSERT INTO users (email, display_name)
+SELECT 'bench-driver-' || n || '@bench.invalid', 'Bench driver ' || n
+FROM generate_series(1, $1) AS n
+"""
+SPOT_IDS = "SELECT id FROM spots ORDER BY spot_number"
+DRIVER_IDS = "SELECT id FROM users WHERE email LIKE 'bench-driver-%' ORDER BY id"
+TRUNCATE = "TRUNCATE reservations"
+# So that flushing one phase's writes is less likely to land inside the next.
+CHECKPOINT = "CHECKPOINT"
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One POST /reservations: who books which spot for which slot."""
+
+    user_id: int
+    spot_id: int
+    slot: Slot
+
+    def body(self) -> dict[str, object]:
+        return {
+            "spot_id": self.spot_id,
+            "start_time": self.slot.start.isoformat(),
+            "end_time": self.slot.end.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    postmaster_pid: int
+    settings: Settings  # what the server gets too: same pool size, same zone
+    spot_ids: list[int]
+    driver_ids: list[int]
+    tokens: TokenService
+
+    def token(self, user_id: int) -> str:
+        return self.tokens.issue(User(user_id, f"user-{user_id}", "Bench", "driver"))
+
+    def distinct_bookings(self) -> Iterator[Booking]:
+        """Every (spot, day, slot) once, from tomorrow on; driver i always takes spot i."""
+        first = today(TZ)
+        for offset in range(1, DAYS + 1):
+            for slot in slots_on(first + timedelta(days=offset), TZ):
+                for user_id, spot_id in zip(self.driver_ids, self.spot_ids, strict=True):
+                    yield Booking(user_id, spot_id, slot)
+
+    async def reset(self) -> None:
+        conn = await asyncpg.connect(self.url)
+        try:
+            await conn.execute(TRUNCATE)
+            await conn.execute(CHECKPOINT)
+        finally:
+            await conn.close()
+
+
+@asynccontextmanager
+async def database() -> AsyncIterator[Database]:
+    """Embedded PostgreSQL with a fresh, migrated bench database; stopped on exit."""
+    # pgserver asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR it warns.
+    warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
+    server = await asyncio.to_thread(_start_postgres)
+    try:
+        admin_url = f"postgresql://postgres@/postgres?host={server.pgdata}"
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        finally:
+            await conn.close()
+        url = f"postgresql://postgres@/{DATABASE}?host={server.pgdata}"
+        settings = Settings.from_env(_pool_size_env())
+        await db.run_migrations(url, settings.migrations_dir)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(CREATE_SPOTS, SPOTS)
+            await conn.execute(CREATE_DRIVERS, SPOTS)
+            spot_ids = [r["id"] for r in await conn.fetch(SPOT_IDS)]
+            driver_ids = [r["id"] for r in await conn.fetch(DRIVER_IDS)]
+        finally:
+            await conn.close()
+        yield Database(
+            url=url,
+            postmaster_pid=server.get_pid(),
+            settings=settings,
+            spot_ids=spot_ids,
+            driver_ids=driver_ids,
+            tokens=TokenService(JWT_SECRET, 3600),
+        )
+    finally:
+        await asyncio.to_thread(server.cleanup)
+
+
+def _start_postgres():  # -> pgserver.PostgresServer
+    import pgserver
+
+    PGDATA.parent.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(PGDATA, cleanup_mode="stop")
+
+
+def _pool_size_env() -> dict[str, str]:
+    # Only the pool size is taken from the caller's environment: everything else
+    # (database, secret, port, zone) is the bench's own.
+    return {"DATABASE_POOL_SIZE": os.environ.get("DATABASE_POOL_SIZE", "")}
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    process: psutil.Process
+
+
+@asynccontextmanager
+async def app_server(database: Database) -> AsyncIterator[Server]:
+    """`python -m server` in its own process, so the load generator never shares its loop."""
+    raise_open_files_limit()  # the server inherits the raised limit
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "DATABASE_POOL_SIZE": str(database.settings.database_pool_size),
+        "JWT_SECRET": JWT_SECRET,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PARKING_TIMEZONE": TZ.key,
+        "BOOKING_HORIZON_DAYS": str(DAYS + 1),
+    }
+    with open(SERVER_LOG, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        await _wait_until_ready(base_url, process)
+        yield Server(base_url, psutil.Process(process.pid))
+    finally:
+        process.terminate()
+        try:
+            await asyncio.to_thread(process.wait, 15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+
+
+def raise_open_files_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(OPEN_FILES, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with status {process.returncode}; see {SERVER_LOG}")
+            try:
+                async with session.get(base_url + "/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)  # polling a condition under a deadline, not waiting for time
+    raise TimeoutError(f"the server was not ready after {timeout:.0f} s; see {SERVER_LOG}")

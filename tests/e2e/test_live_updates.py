@@ -1,0 +1,130 @@
+"""Two drivers on one grid: live bookings and releases, a race for one cell, the sweeper."""
+
+from __future__ import annotations
+
+import os
+import re
+import time as clock
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import Page, expect
+
+from .conftest import DRIVER1, DRIVER2, SLOTS, cell, choose_date, run_sql, sign_in_and_go_live
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "grid.png"
+
+
+def two_drivers(open_page: Callable[..., Page], base_url: str, timezone: str = "UTC") -> tuple[Page, Page]:
+    pages = open_page(base_url, timezone), open_page(base_url, timezone)
+    for page, email in zip(pages, (DRIVER1, DRIVER2)):
+        sign_in_and_go_live(page, email)
+    return pages
+
+
+def on_tomorrow(*pages: Page) -> None:
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    for page in pages:
+        choose_date(page, tomorrow)
+
+
+def test_booking_and_release_reach_the_other_driver_without_a_reload(
+    open_page: Callable[..., Page], app_url: str
+) -> None:
+    driver1, driver2 = two_drivers(open_page, app_url)
+    on_tomorrow(driver1, driver2)
+    driver2.evaluate("window.notReloaded = true")  # a reload would drop this
+
+    cell(driver1, 2, SLOTS[0]).click()
+    expect(cell(driver2, 2, SLOTS[0])).to_have_attribute("data-state", "booked", timeout=1_000)
+    expect(cell(driver1, 2, SLOTS[0])).to_have_attribute("data-state", "mine")
+
+    cell(driver1, 2, SLOTS[0]).click()  # "Release"
+    expect(cell(driver2, 2, SLOTS[0])).to_have_attribute("data-state", "available", timeout=1_000)
+    expect(cell(driver1, 2, SLOTS[0])).to_have_attribute("data-state", "available")
+    assert driver2.evaluate("window.notReloaded") is True
+
+
+# Clicks the cell at an agreed wall-clock instant, so both pages fire together.
+CLICK_AT = "([selector, at]) => setTimeout(() => document.querySelector(selector).click(), at - Date.now())"
+
+
+def test_two_drivers_clicking_one_free_cell_at_once_get_one_booking(
+    open_page: Callable[..., Page], app_url: str, database_url: str
+) -> None:
+    pages = two_drivers(open_page, app_url)
+    on_tomorrow(*pages)
+    selector = f'[data-spot="3"][data-slot="{SLOTS[1]}"]'
+    at = clock.time() * 1000 + 300
+    for page in pages:
+        page.evaluate(CLICK_AT, [selector, at])
+
+    for page in pages:
+        expect(cell(page, 3, SLOTS[1])).to_have_attribute("data-state", re.compile("^(mine|booked)$"), timeout=5_000)
+    states = {page: cell(page, 3, SLOTS[1]).get_attribute("data-state") for page in pages}
+    assert sorted(states.values()) == ["booked", "mine"]
+    loser = next(page for page, state in states.items() if state == "booked")
+    expect(loser.locator(".parking-notice")).to_contain_text(
+        re.compile(r"Spot #3 is already booked for 12:00–16:00 on .+\. Please pick another spot or time\.")
+    )
+    assert run_sql(database_url, "SELECT count(*) FROM reservations WHERE status = 'booked'") == 1
+
+
+def test_auto_released_booking_frees_the_cell_on_both_pages(
+    open_page: Callable[..., Page], afternoon_lot: tuple[str, str], database_url: str
+) -> None:
+    base_url, timezone = afternoon_lot
+    zone = ZoneInfo(timezone)
+    slot_start = datetime.combine(datetime.now(zone).date(), time(8), zone)
+    # Today's 08:00–12:00 for driver 2, inserted with a later end so the one-second
+    # sweeper leaves it alone until both pages have shown it booked.
+    reservation_id = run_sql(
+        database_url,
+        """
+        INSERT INTO reservations (user_id, spot_id, start_time, end_time)
+        SELECT u.id, s.id, $3, $4 FROM users u, spots s WHERE u.email = $1 AND s.spot_number = $2
+        RETURNING id
+        """,
+        DRIVER2,
+        1,
+        slot_start,
+        slot_start + timedelta(days=1),
+    )
+    driver1, driver2 = two_drivers(open_page, base_url, timezone)
+    expect(cell(driver1, 1, SLOTS[0])).to_have_attribute("data-state", "booked")
+    expect(cell(driver2, 1, SLOTS[0])).to_have_attribute("data-state", "mine")
+
+    # Its real end, 12:00, is past (it is early afternoon in the lot): now it is stale.
+    run_sql(
+        database_url,
+        "UPDATE reservations SET end_time = $2 WHERE id = $1",
+        reservation_id,
+        slot_start + timedelta(hours=4),
+    )
+    for page in (driver1, driver2):
+        expect(cell(page, 1, SLOTS[0])).to_have_attribute("data-state", "past", timeout=5_000)
+
+
+def test_grid_shows_each_state_and_explains_a_refused_booking(
+    open_page: Callable[..., Page], afternoon_lot: tuple[str, str], tmp_path: Path
+) -> None:
+    base_url, timezone = afternoon_lot
+    driver1, driver2 = two_drivers(open_page, base_url, timezone)
+    cell(driver2, 4, SLOTS[2]).click()
+    expect(cell(driver1, 4, SLOTS[2])).to_have_attribute("data-state", "booked", timeout=5_000)
+    cell(driver1, 2, SLOTS[1]).click()
+    expect(cell(driver1, 2, SLOTS[1])).to_have_attribute("data-state", "mine", timeout=5_000)
+
+    # One car per driver per slot: the server refuses a second spot, the cell stays free.
+    cell(driver1, 3, SLOTS[1]).click()
+    expect(driver1.locator(".parking-notice")).to_contain_text("You already have Spot #2 booked for 12:00–16:00")
+    expect(cell(driver1, 3, SLOTS[1])).to_have_attribute("data-state", "available")
+    expect(cell(driver1, 1, SLOTS[0])).to_have_attribute("data-state", "past")
+    expect(cell(driver1, 1, SLOTS[0])).to_be_disabled()
+    expect(cell(driver1, 4, SLOTS[2])).to_be_disabled()
+
+    # The README's picture: set UPDATE_SCREENSHOTS=1 to refresh docs/grid.png.
+    target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "grid.png"
+    driver1.screenshot(path=str(target), full_page=True, animations="disabled")

@@ -1,0 +1,95 @@
+"""The legacy pages with the real login, and the parking grid's shape, dates and lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import Page, expect
+
+from .conftest import DRIVER1, SLOTS, cell, choose_date, sign_in, sign_in_and_go_live
+
+
+def utc_day(days_from_today: int) -> str:
+    return (datetime.now(UTC).date() + timedelta(days=days_from_today)).isoformat()
+
+
+def test_wrong_password_shows_the_servers_message_on_the_login_page(
+    open_page: Callable[..., Page], app_url: str
+) -> None:
+    page = open_page(app_url)
+    sign_in(page, DRIVER1, password="wrong-password")
+    expect(page.locator(".error-msg")).to_have_text("Email or password is incorrect.", timeout=5_000)
+    expect(page.locator("#submit-btn")).to_have_text("Sign in")
+    expect(page).to_have_url(app_url + "/login")
+
+
+def test_seed_driver_signs_in_and_lands_on_the_slots_page(
+    open_page: Callable[..., Page], app_url: str
+) -> None:
+    page = open_page(app_url)
+    sign_in_and_go_live(page, DRIVER1)
+    expect(page).to_have_url(app_url + "/slots")
+    expect(page.locator(".user-greeting")).to_have_text("Hello, Driver 1")
+    expect(page.locator("#date-select")).to_have_value(utc_day(0))
+
+
+def test_grid_has_five_spots_by_three_slots(open_page: Callable[..., Page], app_url: str) -> None:
+    page = open_page(app_url)
+    sign_in_and_go_live(page, DRIVER1)
+    choose_date(page, utc_day(1))
+    expect(page.locator(".parking-grid thead th")).to_have_text(["Spot", *SLOTS])
+    expect(page.locator(".parking-grid tbody tr")).to_have_count(5)
+    for spot_number in range(1, 6):
+        expect(page.locator(f'button[data-spot="{spot_number}"]')).to_have_count(3)
+    expect(page.locator(".parking-timezone")).to_contain_text("UTC")
+    expect(cell(page, 3, SLOTS[0])).to_have_attribute("aria-label", "Spot 3, 08:00–12:00, available")
+
+
+def test_changing_the_date_loads_that_dates_grid(open_page: Callable[..., Page], app_url: str) -> None:
+    page = open_page(app_url)
+    sign_in_and_go_live(page, DRIVER1)
+    tomorrow, day_after = utc_day(1), utc_day(2)
+    choose_date(page, tomorrow)
+    cell(page, 1, SLOTS[0]).click()
+    expect(cell(page, 1, SLOTS[0])).to_have_attribute("data-state", "mine", timeout=5_000)
+
+    choose_date(page, day_after)
+    expect(cell(page, 1, SLOTS[0])).to_have_attribute("data-state", "available")
+
+    choose_date(page, tomorrow)
+    expect(cell(page, 1, SLOTS[0])).to_have_attribute("data-state", "mine")
+
+
+# Counts the WebSockets the page creates, in the page itself, so the count is exact.
+COUNT_SOCKETS = """
+window.socketsCreated = 0;
+window.WebSocket = class extends window.WebSocket {
+  constructor(...args) {
+    super(...args);
+    window.socketsCreated += 1;
+  }
+};
+"""
+
+
+def test_logout_closes_the_socket_and_it_never_reconnects(
+    open_page: Callable[..., Page], app_url: str
+) -> None:
+    page = open_page(app_url)
+    page.clock.install()  # time runs normally, but can be fast-forwarded below
+    page.add_init_script(COUNT_SOCKETS)
+    page.reload()
+    with page.expect_websocket() as opened:
+        sign_in_and_go_live(page, DRIVER1)
+    socket = opened.value
+    view = page.locator("#parking-slots-view").element_handle()
+
+    with socket.expect_event("close", timeout=5_000):
+        page.click("#logout-btn")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert view.get_attribute("data-socket") == "closed"
+
+    # A zombie socket would retry within the 15 s backoff cap: run a minute of timers now.
+    page.clock.run_for(60_000)
+    assert page.evaluate("window.socketsCreated") == 1
