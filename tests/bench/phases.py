@@ -6,8 +6,9 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
+from typing import Any
 
 import aiohttp
 
@@ -258,7 +259,7 @@ async def login_lag(server: Server, report: Report) -> None:
 
 
 async def _probe(
-    session: aiohttp.ClientSession, url: str, max_probes: int, stop: asyncio.Future[object] | None
+    session: aiohttp.ClientSession, url: str, max_probes: int, stop: asyncio.Future[Any] | None
 ) -> list[float]:
     """Latencies of GET url fired on a fixed schedule, until `stop` is done or max_probes.
 
