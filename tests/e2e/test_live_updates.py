@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time as clock
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from .conftest import DRIVER1, DRIVER2, SLOTS, cell, choose_date, run_sql, sign_in_and_go_live
+from .ui import DRIVER1, DRIVER2, SLOTS, cell, choose_date, run_sql, sign_in_and_go_live, utc_day
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "grid.png"
 
@@ -25,9 +24,8 @@ def two_drivers(open_page: Callable[..., Page], base_url: str, timezone: str = "
 
 
 def on_tomorrow(*pages: Page) -> None:
-    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     for page in pages:
-        choose_date(page, tomorrow)
+        choose_date(page, utc_day(1))
 
 
 def test_booking_and_release_reach_the_other_driver_without_a_reload(
@@ -57,7 +55,7 @@ def test_two_drivers_clicking_one_free_cell_at_once_get_one_booking(
     pages = two_drivers(open_page, app_url)
     on_tomorrow(*pages)
     selector = f'[data-spot="3"][data-slot="{SLOTS[1]}"]'
-    at = clock.time() * 1000 + 300
+    at = datetime.now(UTC).timestamp() * 1000 + 300
     for page in pages:
         page.evaluate(CLICK_AT, [selector, at])
 
@@ -70,6 +68,9 @@ def test_two_drivers_clicking_one_free_cell_at_once_get_one_booking(
         re.compile(r"Spot #3 is already booked for 12:00–16:00 on .+\. Please pick another spot or time\.")
     )
     assert run_sql(database_url, "SELECT count(*) FROM reservations WHERE status = 'booked'") == 1
+
+    loser.get_by_role("button", name="Dismiss message").click()
+    expect(loser.locator(".parking-notice")).to_have_count(0)
 
 
 def test_auto_released_booking_frees_the_cell_on_both_pages(

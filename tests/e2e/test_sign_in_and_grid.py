@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from .conftest import DRIVER1, SLOTS, cell, choose_date, sign_in, sign_in_and_go_live
-
-
-def utc_day(days_from_today: int) -> str:
-    return (datetime.now(UTC).date() + timedelta(days=days_from_today)).isoformat()
+from .ui import DRIVER1, SLOTS, cell, choose_date, sign_in, sign_in_and_go_live, utc_day
 
 
 def test_wrong_password_shows_the_servers_message_on_the_login_page(
@@ -32,6 +29,18 @@ def test_seed_driver_signs_in_and_lands_on_the_slots_page(
     expect(page).to_have_url(app_url + "/slots")
     expect(page.locator(".user-greeting")).to_have_text("Hello, Driver 1")
     expect(page.locator("#date-select")).to_have_value(utc_day(0))
+
+
+def test_date_select_offers_the_browsers_local_date_not_the_utc_one(
+    open_page: Callable[..., Page], app_url: str
+) -> None:
+    # Twelve hours from UTC, on whichever side is on another calendar day right now.
+    timezone = "Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-12"
+    page = open_page(app_url, timezone)
+    sign_in_and_go_live(page, DRIVER1)
+    local_today = datetime.now(ZoneInfo(timezone)).date().isoformat()
+    assert local_today != utc_day(0)
+    expect(page.locator("#date-select")).to_have_value(local_today)
 
 
 def test_grid_has_five_spots_by_three_slots(open_page: Callable[..., Page], app_url: str) -> None:
@@ -59,6 +68,23 @@ def test_changing_the_date_loads_that_dates_grid(open_page: Callable[..., Page],
 
     choose_date(page, tomorrow)
     expect(cell(page, 1, SLOTS[0])).to_have_attribute("data-state", "mine")
+
+
+def test_a_rejected_token_sends_the_driver_to_login_with_a_message(
+    open_page: Callable[..., Page], app_url: str
+) -> None:
+    page = open_page(app_url)
+    sign_in_and_go_live(page, DRIVER1)
+    # Still unexpired as far as the browser knows, but the server will refuse it.
+    page.evaluate(
+        """() => {
+          const session = JSON.parse(sessionStorage.getItem('parking_auth_token'));
+          sessionStorage.setItem('parking_auth_token', JSON.stringify({ ...session, token: 'forged' }));
+        }"""
+    )
+    page.select_option("#date-select", utc_day(1))  # the grid's GET /spots gets a 401
+    expect(page).to_have_url(app_url + "/login", timeout=5_000)
+    expect(page.locator(".error-msg")).to_have_text("Your session has expired. Please sign in again.")
 
 
 # Counts the WebSockets the page creates, in the page itself, so the count is exact.

@@ -1,0 +1,63 @@
+"""Helpers for the end-to-end tests: the seed drivers, signing in, finding cells, SQL."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from playwright.sync_api import Locator, Page, expect
+
+DRIVER1 = "driver1@parking.com"
+DRIVER2 = "driver2@parking.com"
+PASSWORD = "password123"
+SLOTS = ("08:00–12:00", "12:00–16:00", "16:00–20:00")
+
+
+def utc_day(days_from_today: int) -> str:
+    """A date as YYYY-MM-DD in UTC, the default lot's zone."""
+    return (datetime.now(UTC).date() + timedelta(days=days_from_today)).isoformat()
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.fill("#username", email)
+    page.fill("#password", password)
+    page.click("#submit-btn")
+
+
+def sign_in_and_go_live(page: Page, email: str) -> None:
+    """Sign in and wait until the grid is shown and the socket is ready for events."""
+    sign_in(page, email)
+    expect(page.locator("[data-state]")).to_have_count(15, timeout=10_000)
+    expect(page.locator('#parking-slots-view[data-socket="open"]')).to_be_attached(timeout=10_000)
+
+
+def cell(page: Page, spot_number: int, slot: str) -> Locator:
+    return page.locator(f'[data-spot="{spot_number}"][data-slot="{slot}"]')
+
+
+def choose_date(page: Page, day: str) -> None:
+    """Pick a day in the legacy date select and wait for the island to load its grid."""
+    with page.expect_response(lambda response: response.url.endswith(f"/spots?date={day}")):
+        page.select_option("#date-select", day)
+    expect(page.locator("[data-state]")).to_have_count(15, timeout=5_000)
+
+
+def run_sql(database_url: str, query: str, *args: Any) -> Any:
+    """Run one statement and return its first value.
+
+    In a worker thread: Playwright's sync API keeps an event loop registered on
+    the test's thread, so asyncio.run() would refuse to start there.
+    """
+
+    async def run() -> Any:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return await conn.fetchval(query, *args)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, run()).result()
