@@ -32,6 +32,16 @@ PASSWORD = "password123"
 TEST_PGDATA = PROJECT_ROOT / ".data" / "test-postgres"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps its own event loop running in this thread for as
+    long as the session-wide browser lives; asyncio tests after it could not
+    start theirs.
+    """
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid)
+
+
 def run_async(make_coro: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine to completion from sync code, even while a test loop exists."""
     with ThreadPoolExecutor(max_workers=1) as executor:
