@@ -128,6 +128,10 @@ async def book(db: Db, *, user_id: int, spot_id: int, slot: Slot) -> dict[str, A
     if row is not None:
         return dict(row)
     conflict = await db.fetchrow(SLOT_CONFLICT, spot_id, slot.start, user_id)
+    if conflict is None:
+        # The driver's own booking in this slot conflicted first, so the foreign
+        # key on spot_id was never checked.
+        raise SpotNotFound(f"Spot {spot_id} does not exist.")
     if conflict["holder_id"] == user_id:
         raise SlotTaken(
             f"You have already booked Spot #{conflict['spot_number']} for {slot.describe()}."

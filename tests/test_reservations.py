@@ -163,6 +163,13 @@ async def test_an_unknown_spot_is_404(client, auth):
     assert status == 404 and body["error"]["code"] == "spot_not_found"
 
 
+async def test_an_unknown_spot_is_404_even_when_the_driver_already_holds_the_slot(client, auth, spot_ids):
+    # Regression: the driver-per-slot index conflicted before the spot's foreign key was checked.
+    assert (await book(client, auth(), slot_body(spot_ids[1], tomorrow())))[0] == 201
+    status, body = await book(client, auth(), slot_body(987654, tomorrow()))
+    assert status == 404 and body["error"]["code"] == "spot_not_found"
+
+
 async def test_the_same_instant_in_another_offset_books_the_same_slot(client, auth, spot_ids):
     body = slot_body(spot_ids[5], tomorrow())
     as_utc = {
