@@ -9,7 +9,7 @@ import warnings
 from aiohttp import web
 
 from .app import create_app
-from .db import MigrationError
+from .db import DatabaseStartupError
 from .settings import Settings, SettingsError
 
 
@@ -31,8 +31,8 @@ def main() -> None:
         sys.exit(f"Configuration error: {exc}")
     try:
         web.run_app(create_app(settings), host=settings.host, port=settings.port)
-    except MigrationError as exc:
-        sys.exit(f"Startup failed: could not migrate the database: {exc}")
+    except DatabaseStartupError as exc:
+        sys.exit(f"Startup failed: {exc}")
 
 
 if __name__ == "__main__":

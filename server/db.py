@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 EMBEDDED_DATABASE = "smart_parking"
 
 
-class MigrationError(RuntimeError):
+class DatabaseStartupError(RuntimeError):
+    """The database could not be made ready; the message says why."""
+
+
+class MigrationError(DatabaseStartupError):
     """dbmate could not bring the schema up to date."""
 
 
@@ -41,7 +45,12 @@ async def database_url(settings: Settings) -> AsyncIterator[str]:
 
 
 def _start_embedded(pgdata: Path):  # -> pgserver.PostgresServer
-    import pgserver  # imported lazily: it is only needed without DATABASE_URL
+    try:
+        import pgserver  # only needed without DATABASE_URL; see requirements-dev.txt
+    except ImportError:
+        raise DatabaseStartupError(
+            "DATABASE_URL is not set and the embedded PostgreSQL (pgserver) is not installed"
+        ) from None
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     log.info("Starting embedded PostgreSQL in %s", pgdata)
@@ -102,5 +111,5 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(_migrate_main())
-    except (SettingsError, MigrationError) as exc:
+    except (SettingsError, DatabaseStartupError) as exc:
         sys.exit(f"migrate: {exc}")
