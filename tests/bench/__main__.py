@@ -8,6 +8,7 @@ import platform
 import sys
 import traceback
 
+from .fanout import ws_fanout
 from .phases import BenchBroken, CONCURRENCY, db_ceiling, http_booking, login_lag, unloaded
 from .report import Report, table
 from .stack import SERVER_LOG, app_server, database
@@ -28,11 +29,15 @@ async def run(report: Report) -> None:
             await http_booking(bench_db, server, report, ceiling)
             progress("3. unloaded latency")
             await unloaded(bench_db, server, report)
+            progress("4 and 6. WebSocket fan-out and server memory")
+            await ws_fanout(bench_db, server, report)
             progress("5. event-loop lag during logins")
             await login_lag(server, report)
 
 
 def main() -> int:
+    # Before the bench adds its own: how busy the 2 cores already were.
+    load_before = os.getloadavg()[0]
     report = Report()
     broken = None
     try:
@@ -42,10 +47,11 @@ def main() -> int:
     except Exception:
         broken = traceback.format_exc()
     print(
-        f"Smart Parking benchmark: {platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} cores; load generator: asyncio + aiohttp client "
-        f"(one ClientSession, connector limit = concurrency = {CONCURRENCY}) in this process; "
-        f"server: `python -m server` in its own process (log: {SERVER_LOG})"
+        f"Smart Parking benchmark ({platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores, 1-minute load average before the run: {load_before:.1f})\n"
+        f"Load generator: asyncio + aiohttp client in this process, one ClientSession whose "
+        f"connector limit equals the concurrency ({CONCURRENCY}, or 1 when unloaded)\n"
+        f"Server: `python -m server` in its own process; its log: {SERVER_LOG}"
     )
     print()
     print(table(report.rows))

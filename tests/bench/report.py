@@ -54,7 +54,9 @@ class CpuMeter:
     """CPU seconds used by the server, the bench itself and PostgreSQL over one phase.
 
     Shown next to each phase because on a 2-core machine the load generator and
-    the database compete with the server: this says who was the bottleneck.
+    the database compete with the server: this says who was the bottleneck. The
+    server's run-queue wait says how long it was ready to run but got no core,
+    i.e. how much other work on the machine slowed the figures down.
     """
 
     def __init__(self, server_pid: int | None, postmaster_pid: int) -> None:
@@ -76,12 +78,23 @@ class CpuMeter:
             sample[(name, process.pid)] = t.user + t.system
         return sample
 
+    def _server_waited(self) -> float:
+        """Seconds the server's main thread spent runnable but not running (Linux)."""
+        if self._server is None:
+            return math.nan
+        try:
+            with open(f"/proc/{self._server.pid}/schedstat") as stats:
+                return int(stats.read().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return math.nan
+
     def start(self) -> None:
         self._began = time.perf_counter()
         self._before = self._sample()
+        self._waited_before = self._server_waited()
 
     def summary(self) -> str:
-        """E.g. "CPU: server 97%, bench 61%, postgres 38% of one core"."""
+        """E.g. "CPU: bench 61%, postgres 38%, server 97% of one core; ..."."""
         wall = time.perf_counter() - self._began
         after = self._sample()
         used: dict[str, float] = {}
@@ -89,7 +102,11 @@ class CpuMeter:
         for (name, pid), seconds in after.items():
             used[name] = used.get(name, 0.0) + seconds - self._before.get((name, pid), 0.0)
         shares = ", ".join(f"{name} {100 * used[name] / wall:.0f}%" for name in sorted(used))
-        return f"CPU: {shares} of one core (2 cores = 200%)"
+        text = f"CPU: {shares} of one core (2 cores = 200%)"
+        waited = (self._server_waited() - self._waited_before) / wall
+        if not math.isnan(waited):
+            text += f"; server waited for a core {waited:.0%} of the time"
+        return text
 
 
 @dataclass

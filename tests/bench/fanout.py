@@ -1,0 +1,190 @@
+"""4 and 6: event latency to 1,000 authenticated sockets, and the server's memory with them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import islice
+
+import aiohttp
+
+from server.settings import PROJECT_ROOT
+
+from .load import percentile
+from .phases import BenchBroken
+from .report import Report, Row, at_most, ms
+from .stack import Database, Server, raise_open_files_limit
+from .watchers import now
+
+SOCKETS = 1_000
+# Watcher processes sharing the sockets: one per core, so their own draining
+# of 1,000 frames per event is split and kept out of the booking client.
+WATCHERS = 2
+BOOKINGS = 20
+CONNECT_TIMEOUT = 60.0
+EVENT_TIMEOUT = 10.0
+P99_TARGET_MS = 100.0
+RSS_TARGET_MB = 150.0
+
+
+@dataclass
+class FanOut:
+    """Milliseconds per delivery, measured from the booking's 201 and from its POST."""
+
+    after_201: list[float] = field(default_factory=list)
+    after_post: list[float] = field(default_factory=list)
+    last_socket: list[float] = field(default_factory=list)  # per booking
+    booking: list[float] = field(default_factory=list)  # POST to 201, per booking
+    early: int = 0  # deliveries that arrived before the 201
+    missing: int = 0
+
+
+class Deliveries:
+    """Each watcher's report of when its sockets got a booking's event, by reservation id."""
+
+    def __init__(self) -> None:
+        self.arrivals: defaultdict[int, list[float]] = defaultdict(list)
+        self.reports: defaultdict[int, int] = defaultdict(int)
+        self.everywhere: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)
+
+    async def collect(self, watcher: asyncio.subprocess.Process) -> None:
+        assert watcher.stdout is not None
+        async for line in watcher.stdout:
+            report = json.loads(line)
+            self.arrivals[report["id"]] += report["arrivals"]
+            self.reports[report["id"]] += 1
+            if self.reports[report["id"]] == WATCHERS:
+                self.everywhere[report["id"]].set()
+
+
+async def ws_fanout(database: Database, server: Server, report: Report) -> None:
+    url = server.base_url + "/ws"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        async with session.get(url) as probe:
+            if probe.status == 404:
+                report.rows.append(Row("4. WS fan-out", "n/a: the server has no /ws yet"))
+                return
+        await database.reset()
+        raise_open_files_limit()  # the watchers inherit it
+        rss_before = server.process.memory_info().rss
+        watchers: list[asyncio.subprocess.Process] = []
+        try:
+            connect_took = await _start_watchers(database, url, watchers)
+            deliveries = Deliveries()
+            collectors = [asyncio.create_task(deliveries.collect(w)) for w in watchers]
+            fan_out = await _book_and_wait(database, server, session, deliveries)
+            rss = server.process.memory_info().rss
+        finally:
+            await _stop_watchers(watchers)
+        await asyncio.gather(*collectors)
+
+    p99 = percentile(fan_out.after_201, 99)
+    early = f" ({fan_out.early / len(fan_out.after_201):.0%} came before it)" if fan_out.after_201 else ""
+    report.rows += [
+        Row(
+            f"4. WS fan-out, {SOCKETS:,} sockets, {BOOKINGS} bookings: p99 after the 201",
+            ms(p99) + early,
+            f"<= {P99_TARGET_MS:.0f} ms",
+            False if fan_out.missing else at_most(p99, P99_TARGET_MS),
+        ),
+        Row("   p50 after the 201", ms(percentile(fan_out.after_201, 50))),
+        Row("   p50 after sending the POST (upper bound)", ms(percentile(fan_out.after_post, 50))),
+        Row("   p99 after sending the POST (upper bound)", ms(percentile(fan_out.after_post, 99))),
+        Row(
+            f"6. Server RSS with {SOCKETS:,} sockets",
+            f"{rss / 2**20:.0f} MB",
+            f"<= {RSS_TARGET_MB:.0f} MB",
+            at_most(rss / 2**20, RSS_TARGET_MB),
+        ),
+    ]
+    report.notes += [
+        f"WS fan-out: {WATCHERS} watcher processes hold the sockets; latency = an event's arrival "
+        f"at a socket - the 201's arrival at the booking client, 0 when the event came first "
+        f"({fan_out.early:,} of {len(fan_out.after_201):,}); {fan_out.missing} missing; the last "
+        f"socket of a booking: p50 {percentile(fan_out.last_socket, 50):.1f} ms, max "
+        f"{max(fan_out.last_socket, default=math.nan):.1f} ms after the 201; the bookings' own "
+        f"POST-to-201 p50 {percentile(fan_out.booking, 50):.1f} ms; sockets connected "
+        f"and authenticated in {connect_took:.1f} s",
+        f"Server RSS: {rss_before / 2**20:.0f} MB before the sockets, {rss / 2**20:.0f} MB with them",
+    ]
+
+
+async def _start_watchers(
+    database: Database, url: str, watchers: list[asyncio.subprocess.Process]
+) -> float:
+    """Spawn the watchers, hand each its tokens, and wait until all sockets are ready."""
+    drivers = database.driver_ids
+    started = time.perf_counter()
+    for index in range(WATCHERS):
+        watcher = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.bench.watchers",
+            url,
+            str(SOCKETS // WATCHERS),
+            cwd=PROJECT_ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        watchers.append(watcher)
+        assert watcher.stdin is not None
+        # Tokens go through stdin, not argv, where `ps` would show them.
+        tokens = (database.token(drivers[(index + i) % len(drivers)]) for i in range(SOCKETS // WATCHERS))
+        watcher.stdin.write("".join(f"{t}\n" for t in tokens).encode())
+        await watcher.stdin.drain()
+    for watcher in watchers:
+        assert watcher.stdout is not None
+        line = await asyncio.wait_for(watcher.stdout.readline(), CONNECT_TIMEOUT)
+        if not line or "ready" not in json.loads(line):
+            raise BenchBroken("a WebSocket watcher failed to connect; see its error above")
+    return time.perf_counter() - started
+
+
+async def _stop_watchers(watchers: list[asyncio.subprocess.Process]) -> None:
+    for watcher in watchers:
+        if watcher.stdin is not None:
+            watcher.stdin.close()  # the watcher's signal to close its sockets and exit
+    for watcher in watchers:
+        try:
+            await asyncio.wait_for(watcher.wait(), 30)
+        except TimeoutError:
+            watcher.kill()
+            await watcher.wait()
+
+
+async def _book_and_wait(
+    database: Database, server: Server, session: aiohttp.ClientSession, deliveries: Deliveries
+) -> FanOut:
+    """Book one slot at a time; wait until every socket has its event (or the timeout)."""
+    fan_out = FanOut()
+    for booking in islice(database.distinct_bookings(), BOOKINGS):
+        headers = {"Authorization": f"Bearer {database.token(booking.user_id)}"}
+        sent = now()
+        async with session.post(
+            server.base_url + "/reservations", json=booking.body(), headers=headers
+        ) as response:
+            body = await response.json()
+            answered = now()
+        if response.status != 201:
+            raise BenchBroken(f"booking for the fan-out answered {response.status}: {body}")
+        reservation_id = body["id"]
+        try:
+            await asyncio.wait_for(deliveries.everywhere[reservation_id].wait(), EVENT_TIMEOUT)
+        except TimeoutError:
+            pass  # counted as missing
+        arrivals = deliveries.arrivals[reservation_id]
+        fan_out.booking.append((answered - sent) * 1000)
+        fan_out.missing += SOCKETS - len(arrivals)
+        fan_out.early += sum(at < answered for at in arrivals)
+        # An event can beat the 201 to the client (the server sends it while the
+        # handler is still finishing): for a watcher that is no delay at all.
+        fan_out.after_201 += [max(0.0, at - answered) * 1000 for at in arrivals]
+        fan_out.after_post += [(at - sent) * 1000 for at in arrivals]
+        if arrivals:
+            fan_out.last_socket.append(max(0.0, max(arrivals) - answered) * 1000)
+    return fan_out
