@@ -36,7 +36,7 @@ export const ParkingGrid = {
             </thead>
             <tbody>
               <tr v-for="spot in state.spots" :key="spot.id">
-                <th scope="row" class="parking-spot">
+                <th scope="row">
                   <span class="parking-spot-number">Spot {{ spot.spot_number }}</span>
                   <span class="parking-spot-floor">Floor {{ spot.floor_number }}</span>
                   <span v-if="spot.type === 'handicap'" class="parking-badge" title="Reserved for drivers with a disability permit">♿ Accessible</span>

@@ -1,6 +1,6 @@
 // One grid cell: a button whose text, icon, colour and aria-label all say the slot's state.
 
-const STATE_TEXT = {
+const STATE_DISPLAY = {
   available: { icon: '✓', text: 'Available', spoken: 'available' },
   booked: { icon: '✕', text: 'Booked', spoken: 'booked' },
   mine: { icon: '★', text: 'Yours', spoken: 'booked by you, press to release' },
@@ -17,7 +17,7 @@ export const SlotCell = {
   emits: ['activate'],
   computed: {
     display() {
-      return STATE_TEXT[this.state];
+      return STATE_DISPLAY[this.state];
     },
     ariaLabel() {
       return `Spot ${this.spot.spot_number}, ${this.timeSlot.label}, ${this.display.spoken}`;
