@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -211,6 +212,69 @@ ORDER BY s.floor_number, s.spot_number, r.start_time
 
 async def grid(db: Db, *, day_start: datetime, day_end: datetime, now: datetime) -> list[dict[str, Any]]:
     return [dict(r) for r in await db.fetch(GRID, day_start, day_end, now)]
+
+
+# --- history export ----------------------------------------------------------
+
+EXPORT_RESERVATIONS = """
+SELECT r.id, s.spot_number, s.floor_number, r.start_time, r.end_time, r.status,
+       r.completed_at, r.released_by
+FROM reservations r JOIN spots s ON s.id = r.spot_id
+WHERE r.user_id = $1
+ORDER BY r.start_time, r.id
+"""
+
+
+async def export_reservations(pool: asyncpg.Pool, *, user_id: int) -> AsyncIterator[asyncpg.Record]:
+    """The driver's whole history, read through a cursor: memory stays flat."""
+    async with pool.acquire() as conn, conn.transaction():
+        async for row in conn.cursor(EXPORT_RESERVATIONS, user_id, prefetch=500):
+            yield row
+
+
+# --- occupancy statistics ----------------------------------------------------
+
+# Per hour of the day (lot time), the average number of spots occupied, over
+# the hour-long buckets between two instants. Buckets are UTC hours labelled
+# with their local hour, so a DST day contributes 23 or 25 buckets, each real.
+# A booking occupies its spot from start_time until end_time, or until
+# completed_at if released early; one released before its start occupies nothing.
+OCCUPANCY_BY_HOUR = """
+WITH buckets AS (
+    SELECT t AS bucket_start, t + interval '1 hour' AS bucket_end,
+           extract(hour FROM t AT TIME ZONE $3)::int AS hour
+    FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 hour',
+                         interval '1 hour') AS t
+),
+occupancy AS (
+    SELECT start_time, LEAST(end_time, COALESCE(completed_at, end_time)) AS occupied_until
+    FROM reservations
+    WHERE start_time < $2 AND end_time > $1
+),
+per_bucket AS (
+    -- Spot-hours occupied within each bucket, i.e. the average spots occupied in it.
+    SELECT k.hour,
+           COALESCE((
+               SELECT sum(extract(epoch FROM LEAST(o.occupied_until, k.bucket_end)
+                                          - GREATEST(o.start_time, k.bucket_start)))
+               FROM occupancy o
+               WHERE o.occupied_until > o.start_time
+                 AND o.start_time < k.bucket_end AND o.occupied_until > k.bucket_start
+           ), 0) / 3600.0 AS occupied
+    FROM buckets k
+)
+SELECT hour, avg(occupied)::float8 AS average_occupied,
+       (SELECT count(*) FROM spots) AS spot_count
+FROM per_bucket
+GROUP BY hour
+ORDER BY hour
+"""
+
+
+async def occupancy_by_hour(
+    db: Db, *, start: datetime, end: datetime, timezone: str
+) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch(OCCUPANCY_BY_HOUR, start, end, timezone)]
 
 
 # --- health ------------------------------------------------------------------
