@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .errors import NotFound
+
 STATIC_PREFIX = "/static/"
 # The browser app's own routes; a reload on any of them must get the app back.
 APP_PAGES = ("/", "/login", "/slots")
@@ -24,20 +26,20 @@ def setup(app: web.Application, static_dir: Path) -> None:
             headers={"Content-Type": "application/yaml", "Cache-Control": "no-cache"},
         )
 
+    root = static_dir.resolve()
+
+    async def serve_static(request: web.Request) -> web.FileResponse:
+        # Resolved first, so "..", encoded or not, and symlinks cannot leave static/.
+        path = (root / request.match_info["path"]).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise NotFound("No such file.")
+        # Vendored files only change with their version; app code must revalidate
+        # (cheap: FileResponse answers If-None-Match / If-Modified-Since with 304).
+        vendored = path.is_relative_to(root / "vendor")
+        cache = "public, max-age=86400" if vendored else "no-cache"
+        return web.FileResponse(path, headers={"Cache-Control": cache})
+
     for page in APP_PAGES:
         app.router.add_get(page, serve_index)
     app.router.add_get("/openapi.yaml", serve_openapi)
-    # follow_symlinks=False (the default) also refuses paths that leave static_dir.
-    app.router.add_static(STATIC_PREFIX, static_dir, append_version=False)
-    app.on_response_prepare.append(_static_cache_headers)
-
-
-async def _static_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
-    if not request.path.startswith(STATIC_PREFIX) or response.status >= 400:
-        return
-    # Vendored files only change with their version; app code must revalidate
-    # (cheap: aiohttp answers If-Modified-Since / If-None-Match with 304).
-    if request.path.startswith(STATIC_PREFIX + "vendor/"):
-        response.headers["Cache-Control"] = "public, max-age=86400"
-    else:
-        response.headers["Cache-Control"] = "no-cache"
+    app.router.add_get(STATIC_PREFIX + "{path:.+}", serve_static)

@@ -53,3 +53,22 @@ async def test_spots_are_listed_by_floor_then_number(client, auth):
     assert [(s["floor_number"], s["spot_number"]) for s in spots] == [(1, 1), (1, 2), (1, 3), (2, 4), (2, 5)]
     assert {s["type"] for s in spots} == {"regular", "handicap"}
     assert all(set(s) >= {"id", "spot_number", "floor_number", "type"} for s in spots)
+
+
+async def test_the_browser_app_is_served_at_its_pages(client):
+    for page in ("/", "/login", "/slots"):
+        response = await client.get(page)
+        assert response.status == 200 and response.content_type == "text/html", page
+        assert '<div id="app">' in await response.text()
+
+
+async def test_static_files_get_cache_headers_and_a_json_404(client):
+    app_code = await client.get("/static/main.js")
+    assert app_code.status == 200 and app_code.headers["Cache-Control"] == "no-cache"
+    vendored = await client.get("/static/vendor/vue.esm-browser.prod.js")
+    assert vendored.headers["Cache-Control"] == "public, max-age=86400"
+    revalidated = await client.get("/static/main.js", headers={"If-None-Match": app_code.headers["ETag"]})
+    assert revalidated.status == 304
+    missing = await client.get("/static/nope.js")
+    assert missing.status == 404
+    assert (await missing.json())["error"]["code"] == "not_found"
