@@ -11,11 +11,35 @@ export class ApiError extends Error {
   }
 }
 
+const DEFAULT_EXPORT_FILENAME = 'smart-parking-reservations.csv';
+
+// The file name a Content-Disposition header suggests, or null. Accepts the RFC 6266
+// forms: filename*=UTF-8''percent-encoded (preferred), filename="quoted", filename=token.
+export function filenameFromDisposition(header) {
+  if (!header) {
+    return null;
+  }
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // a malformed escape: fall back to the plain parameter
+    }
+  }
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header);
+  if (!plain) {
+    return null;
+  }
+  return plain[1] !== undefined ? plain[1].replace(/\\(.)/g, '$1') : plain[2];
+}
+
 export function createApi({ getToken }) {
   // One controller for the island's lifetime: abort() drops every in-flight request on unmount.
   const controller = new AbortController();
 
-  async function request(method, path, body) {
+  // Sends one request and returns the Response once its status is 2xx.
+  async function send(method, path, body) {
     const headers = { Authorization: `Bearer ${getToken()}` };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -31,13 +55,31 @@ export function createApi({ getToken }) {
     } catch {
       throw new ApiError(0, 'network_error', NETWORK_ERROR_MESSAGE);
     }
-    // Error bodies are {"error": {"code", "message"}}; a proxy's HTML error page is not JSON.
-    const data = await response.json().catch(() => null);
     if (!response.ok) {
+      // Error bodies are {"error": {"code", "message"}}; a proxy's HTML error page is not JSON.
+      const data = await response.json().catch(() => null);
       const error = data?.error ?? {};
       throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `Request failed (HTTP ${response.status}).`);
     }
-    return data;
+    return response;
+  }
+
+  async function request(method, path, body) {
+    const response = await send(method, path, body);
+    return response.json().catch(() => null);
+  }
+
+  // A file download: the body as a Blob and the name the server suggests for it.
+  async function download(path, fallbackFilename) {
+    const response = await send('GET', path);
+    let blob;
+    try {
+      blob = await response.blob(); // the export is streamed: the connection can still fail here
+    } catch {
+      throw new ApiError(0, 'network_error', NETWORK_ERROR_MESSAGE);
+    }
+    const filename = filenameFromDisposition(response.headers.get('Content-Disposition')) || fallbackFilename;
+    return { blob, filename };
   }
 
   return {
@@ -45,6 +87,9 @@ export function createApi({ getToken }) {
     createReservation: ({ spotId, startTime, endTime }) =>
       request('POST', '/reservations', { spot_id: spotId, start_time: startTime, end_time: endTime }),
     completeReservation: (reservationId) => request('PUT', `/reservations/${reservationId}/complete`),
+    // Occupancy by hour of day over the server's default range (the lot's last 30 days).
+    getStats: () => request('GET', '/stats'),
+    exportHistory: () => download('/reservations/export.csv', DEFAULT_EXPORT_FILENAME),
     abort: () => controller.abort(),
   };
 }
