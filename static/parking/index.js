@@ -2,6 +2,7 @@
 import { createApp } from 'vue';
 import { createApi } from './api.js';
 import { connectSocket } from './socket.js';
+import { createStatsStore } from './stats.js';
 import { createStore } from './store.js';
 import { ParkingGrid } from './components/ParkingGrid.js';
 
@@ -26,13 +27,18 @@ export function mount(el, { getToken, currentUser, onUnauthorized }) {
   };
 
   const api = createApi({ getToken });
-  const store = createStore({ api, currentUser, onUnauthorized: unauthorized });
+  const stats = createStatsStore({ api, onUnauthorized: unauthorized });
+  const store = createStore({ api, currentUser, onUnauthorized: unauthorized, onChange: stats.refreshSoon });
   const onDateChange = (event) => store.selectDate(event.detail);
 
   el.dataset.socket = 'closed';
   const socket = connectSocket({
     getToken,
-    onResync: store.refresh,
+    // Changes made while the socket was not listening show up in the snapshot and the chart.
+    onResync: () => {
+      store.refresh();
+      stats.refreshSoon();
+    },
     onEvent: store.applyEvent,
     onUnauthorized: unauthorized,
     onStatusChange: (status) => {
@@ -41,8 +47,9 @@ export function mount(el, { getToken, currentUser, onUnauthorized }) {
   });
   window.addEventListener('parking-date-change', onDateChange);
   store.selectDate(document.getElementById('date-select').value);
+  stats.refresh();
 
-  const app = createApp(ParkingGrid, { store });
+  const app = createApp(ParkingGrid, { store, stats });
   app.mount(el);
 
   function unmount() {
@@ -52,6 +59,7 @@ export function mount(el, { getToken, currentUser, onUnauthorized }) {
     mounted = false;
     window.removeEventListener('parking-date-change', onDateChange);
     socket.stop();
+    stats.stop();
     api.abort();
     app.unmount();
   }

@@ -22,7 +22,9 @@ function toGridSlot(slot) {
   };
 }
 
-export function createStore({ api, currentUser, onUnauthorized }) {
+// onChange() is called whenever a booking or release is seen, on any date: the
+// occupancy chart refreshes on it.
+export function createStore({ api, currentUser, onUnauthorized, onChange = () => {} }) {
   const state = reactive({
     date: null, // the selected local date, YYYY-MM-DD
     timezone: null,
@@ -119,6 +121,7 @@ export function createStore({ api, currentUser, onUnauthorized }) {
           endTime: slot.end_time,
         });
         updateSlot(spot.id, slot.start_time, { state: 'mine', reservationId: reservation.id });
+        onChange();
       } catch (error) {
         if (error.code === 'slot_taken') {
           updateSlot(spot.id, slot.start_time, { state: 'booked', reservationId: null }); // at once, before the reload
@@ -133,6 +136,7 @@ export function createStore({ api, currentUser, onUnauthorized }) {
       try {
         await api.completeReservation(slot.reservationId);
         updateSlot(spot.id, slot.start_time, { state: stateAfterRelease(slot.end_time), reservationId: null });
+        onChange();
       } catch (error) {
         writeFailed(error);
       }
@@ -158,8 +162,10 @@ export function createStore({ api, currentUser, onUnauthorized }) {
         state: mine ? 'mine' : 'booked',
         reservationId: mine ? event.reservation_id : null,
       });
+      onChange();
     } else if (event.type === 'reservation.released') {
       updateSlot(event.spot_id, event.start_time, { state: stateAfterRelease(event.end_time), reservationId: null });
+      onChange();
     }
   }
 

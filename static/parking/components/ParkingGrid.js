@@ -1,10 +1,13 @@
-// The island's root: a message bar, the lot's timezone, and a spots × time-slots table.
+// The island's root: a message bar, the lot's timezone, a spots × time-slots table
+// and the occupancy chart.
+import { OccupancyChart } from './OccupancyChart.js';
 import { SlotCell } from './SlotCell.js';
 
 export const ParkingGrid = {
-  components: { SlotCell },
+  components: { OccupancyChart, SlotCell },
   props: {
     store: { type: Object, required: true },
+    stats: { type: Object, required: true },
   },
   computed: {
     state() {
@@ -54,6 +57,8 @@ export const ParkingGrid = {
           </table>
         </div>
       </template>
+
+      <OccupancyChart :stats="stats" />
     </section>
   `,
 };

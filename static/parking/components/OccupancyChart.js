@@ -1,0 +1,183 @@
+// Occupancy by hour of day as a plain SVG bar chart: 24 bars, peak hours marked, a text summary.
+
+// Geometry in viewBox units; the SVG scales to its container's width.
+const LEFT = 54; // room for the y-axis labels
+const COLUMN = 26; // one hour
+const BAR = 18;
+const TOP = 22; // room for the peak markers
+const PLOT = 96; // height of a full-scale bar
+const BASELINE = TOP + PLOT;
+// Frozen, so Vue does not make it reactive: the template reads it as constants.
+const LAYOUT = Object.freeze({
+  LEFT,
+  BAR,
+  TOP,
+  MIDDLE: TOP + PLOT / 2,
+  BASELINE,
+  WIDTH: LEFT + 24 * COLUMN + 4,
+  HEIGHT: BASELINE + 26,
+});
+const LABEL_EVERY_HOURS = 3;
+const MAJOR_LABEL_EVERY_HOURS = 6; // the only labels kept on narrow screens (see parking.css)
+const PEAK_MARKER = '★';
+// The y-axis tops out at the first of these at or above the busiest hour, so a quiet
+// lot's bars are still visible; the axis label says which scale is in use.
+const SCALE_STEPS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1];
+
+let instances = 0;
+
+function clock(hour) {
+  return `${String(hour).padStart(2, '0')}:00`;
+}
+
+// 0.0067 -> "0.7%", 0.2 -> "20%": one decimal only where it matters.
+function percent(ratio) {
+  const value = ratio * 100;
+  return `${value < 10 ? Number(value.toFixed(1)) : Math.round(value)}%`;
+}
+
+// [8, 9, 10, 17] -> "08:00–11:00 and 17:00–18:00"
+function hourRanges(hours) {
+  const ranges = [];
+  for (const hour of [...hours].sort((a, b) => a - b)) {
+    const last = ranges[ranges.length - 1];
+    if (last && last.end === hour) {
+      last.end = hour + 1;
+    } else {
+      ranges.push({ start: hour, end: hour + 1 });
+    }
+  }
+  const texts = ranges.map((range) => `${clock(range.start)}–${clock(range.end)}`);
+  return texts.length > 1 ? `${texts.slice(0, -1).join(', ')} and ${texts[texts.length - 1]}` : texts[0];
+}
+
+// "2026-10-23" -> a Date at UTC midnight, formatted in UTC: no local-zone day shift.
+function calendarDate(value) {
+  const [year, month, day] = value.split('-').map(Number);
+  return new Date(Date.UTC(year, month - 1, day));
+}
+
+function formatDay(date, withYear) {
+  return date.toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: withYear ? 'numeric' : undefined,
+    timeZone: 'UTC',
+  });
+}
+
+export const OccupancyChart = {
+  props: {
+    stats: { type: Object, required: true },
+  },
+  data() {
+    instances += 1;
+    return { idPrefix: `occupancy-chart-${instances}`, layout: LAYOUT, peakMarker: PEAK_MARKER };
+  },
+  computed: {
+    data() {
+      return this.stats.state.stats;
+    },
+    scaleMax() {
+      const busiest = Math.max(0, ...this.data.hours.map((hour) => hour.occupancy_ratio));
+      return SCALE_STEPS.find((step) => step >= busiest) ?? 1;
+    },
+    bars() {
+      const peaks = new Set(this.data.peak_hours);
+      return this.data.hours.map((hour) => {
+        const ratio = hour.occupancy_ratio;
+        // A sliver for any occupancy at all, so "a little" never looks like "none".
+        const height = ratio > 0 ? Math.max(1, (Math.min(ratio, this.scaleMax) / this.scaleMax) * PLOT) : 0;
+        const x = LEFT + hour.hour * COLUMN + (COLUMN - BAR) / 2;
+        return {
+          hour: hour.hour,
+          x,
+          centre: x + BAR / 2,
+          y: BASELINE - height,
+          height,
+          peak: peaks.has(hour.hour),
+          label: hour.hour % LABEL_EVERY_HOURS === 0 ? clock(hour.hour) : null,
+          minorLabel: hour.hour % MAJOR_LABEL_EVERY_HOURS !== 0,
+          tooltip: `${clock(hour.hour)}–${clock(hour.hour + 1)}: ${percent(ratio)} of spots occupied on average`,
+        };
+      });
+    },
+    range() {
+      const from = calendarDate(this.data.from);
+      const to = calendarDate(this.data.to);
+      const days = Math.round((to - from) / 86_400_000) + 1;
+      const withYear = from.getUTCFullYear() !== to.getUTCFullYear();
+      return `Last ${days} ${days === 1 ? 'day' : 'days'}: ${formatDay(from, withYear)} – ${formatDay(to, withYear)}`;
+    },
+    summary() {
+      const peaks = this.data.peak_hours;
+      if (!peaks.length) {
+        return 'No spots were booked in this period.';
+      }
+      const ratio = this.data.hours.find((hour) => hour.hour === peaks[0]).occupancy_ratio;
+      return `Busiest: ${hourRanges(peaks)}, ${percent(ratio)} of spots on average.`;
+    },
+  },
+  methods: { percent },
+  template: `
+    <section class="occupancy" :aria-labelledby="idPrefix + '-heading'">
+      <div class="occupancy-header">
+        <h2 :id="idPrefix + '-heading'" class="occupancy-heading">Occupancy by hour of day</h2>
+        <p v-if="data" class="occupancy-range">{{ range }} · hours in {{ data.timezone }}</p>
+      </div>
+      <template v-if="data">
+        <svg
+          class="occupancy-chart"
+          data-testid="occupancy-chart"
+          role="img"
+          :viewBox="'0 0 ' + layout.WIDTH + ' ' + layout.HEIGHT"
+          :aria-labelledby="idPrefix + '-title ' + idPrefix + '-summary'"
+        >
+          <title :id="idPrefix + '-title'">Average share of spots occupied, by hour of day. {{ range }}.</title>
+          <g class="occupancy-axis">
+            <line class="occupancy-gridline" :x1="layout.LEFT" :x2="layout.WIDTH" :y1="layout.TOP" :y2="layout.TOP" />
+            <line class="occupancy-baseline" :x1="layout.LEFT" :x2="layout.WIDTH" :y1="layout.BASELINE" :y2="layout.BASELINE" />
+            <line class="occupancy-gridline" :x1="layout.LEFT" :x2="layout.WIDTH" :y1="layout.MIDDLE" :y2="layout.MIDDLE" />
+            <text :x="layout.LEFT - 6" :y="layout.TOP + 4" text-anchor="end">{{ percent(scaleMax) }}</text>
+            <text :x="layout.LEFT - 6" :y="layout.MIDDLE + 4" text-anchor="end">{{ percent(scaleMax / 2) }}</text>
+            <text :x="layout.LEFT - 6" :y="layout.BASELINE + 4" text-anchor="end">0%</text>
+          </g>
+          <g v-for="bar in bars" :key="bar.hour">
+            <rect
+              class="occupancy-bar"
+              :class="{ 'occupancy-bar-peak': bar.peak }"
+              :x="bar.x"
+              :y="bar.y"
+              :width="layout.BAR"
+              :height="bar.height"
+              rx="2"
+              :data-hour="bar.hour"
+              :data-peak="String(bar.peak)"
+            >
+              <title>{{ bar.tooltip }}</title>
+            </rect>
+            <text v-if="bar.peak" class="occupancy-peak-marker" :x="bar.centre" :y="bar.y - 5" text-anchor="middle">{{ peakMarker }}</text>
+            <text
+              v-if="bar.label"
+              class="occupancy-hour-label"
+              :class="{ 'occupancy-hour-label-minor': bar.minorLabel }"
+              :x="bar.centre"
+              :y="layout.BASELINE + 19"
+              text-anchor="middle"
+            >{{ bar.label }}</text>
+          </g>
+        </svg>
+        <div class="occupancy-footer">
+          <p :id="idPrefix + '-summary'" class="occupancy-summary">{{ summary }}</p>
+          <p v-if="data.peak_hours.length" class="occupancy-legend">
+            <span class="occupancy-legend-swatch" aria-hidden="true"></span>{{ peakMarker }} Peak hour
+          </p>
+        </div>
+      </template>
+      <p v-if="stats.state.failed" class="occupancy-status">
+        {{ data ? 'Occupancy could not be updated; showing the last figures.' : 'Occupancy could not be loaded.' }}
+      </p>
+      <p v-else-if="!data" class="occupancy-status">Loading occupancy…</p>
+    </section>
+  `,
+};
