@@ -1,5 +1,6 @@
 // The island's state and the named actions that are the only code allowed to change it.
 import { reactive } from 'vue';
+import { saveFile } from './download.js';
 
 // A slot is identified by its spot and its start instant. The server may spell
 // one instant with different offsets, so start times are never compared as strings.
@@ -33,6 +34,7 @@ export function createStore({ api, currentUser, onUnauthorized, onChange = () =>
     loading: false,
     notice: null, // text of the message bar, or null
     pending: new Set(), // slotKeys with a request in flight
+    downloading: false, // the history export is on its way
   });
   let latestLoad = 0;
 
@@ -169,9 +171,26 @@ export function createStore({ api, currentUser, onUnauthorized, onChange = () =>
     }
   }
 
+  // Fetches the driver's history as CSV (the request needs the bearer token, so a plain
+  // link cannot do it) and hands it to the browser as a download.
+  async function downloadHistory() {
+    if (state.downloading) {
+      return;
+    }
+    state.downloading = true;
+    try {
+      const { blob, filename } = await api.exportHistory();
+      saveFile(blob, filename);
+    } catch (error) {
+      showError(error);
+    } finally {
+      state.downloading = false;
+    }
+  }
+
   function dismissNotice() {
     state.notice = null;
   }
 
-  return { state, selectDate, refresh, displayedState, activate, applyEvent, dismissNotice };
+  return { state, selectDate, refresh, displayedState, activate, applyEvent, downloadHistory, dismissNotice };
 }

@@ -1,5 +1,5 @@
-// The island's root: a message bar, the lot's timezone, a spots × time-slots table
-// and the occupancy chart.
+// The island's root: a message bar, the lot's timezone, a spots × time-slots table,
+// the occupancy chart and the history download.
 import { OccupancyChart } from './OccupancyChart.js';
 import { SlotCell } from './SlotCell.js';
 
@@ -59,6 +59,18 @@ export const ParkingGrid = {
       </template>
 
       <OccupancyChart :stats="stats" />
+
+      <div class="parking-actions">
+        <button
+          type="button"
+          class="btn btn-secondary parking-download"
+          :disabled="state.downloading"
+          :aria-busy="state.downloading ? 'true' : null"
+          @click="store.downloadHistory()"
+        >
+          {{ state.downloading ? 'Preparing your history…' : 'Download my history (CSV)' }}
+        </button>
+      </div>
     </section>
   `,
 };
