@@ -125,6 +125,8 @@ def test_grid_shows_each_state_and_explains_a_refused_booking(
     expect(cell(driver1, 1, SLOTS[0])).to_have_attribute("data-state", "past")
     expect(cell(driver1, 1, SLOTS[0])).to_be_disabled()
     expect(cell(driver1, 4, SLOTS[2])).to_be_disabled()
+    # The chart has caught up with both bookings: today's 12:00–20:00, one spot each hour.
+    expect(driver1.locator('[data-peak="true"]')).to_have_count(8, timeout=10_000)
 
     # The README's picture: set UPDATE_SCREENSHOTS=1 to refresh docs/grid.png.
     target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "grid.png"

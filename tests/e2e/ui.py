@@ -61,3 +61,22 @@ def run_sql(database_url: str, query: str, *args: Any) -> Any:
 
     with ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(asyncio.run, run()).result()
+
+
+def insert_past_reservation(
+    database_url: str, email: str, spot_number: int, start: datetime, end: datetime
+) -> int:
+    """A reservation that has already ended, as the sweeper leaves it; returns its id."""
+    return run_sql(
+        database_url,
+        """
+        INSERT INTO reservations (user_id, spot_id, start_time, end_time, status, completed_at, released_by)
+        SELECT u.id, s.id, $3, $4, 'completed', $4, 'expired' FROM users u, spots s
+        WHERE u.email = $1 AND s.spot_number = $2
+        RETURNING id
+        """,
+        email,
+        spot_number,
+        start,
+        end,
+    )
