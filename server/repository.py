@@ -263,11 +263,13 @@ per_bucket AS (
            ), 0) / 3600.0 AS occupied
     FROM buckets k
 )
-SELECT hour, avg(occupied)::float8 AS average_occupied,
+-- All 24 hours, even those with no bucket yet (a range that starts today).
+SELECT h.hour, COALESCE(avg(p.occupied), 0)::float8 AS average_occupied,
        (SELECT count(*) FROM spots) AS spot_count
-FROM per_bucket
-GROUP BY hour
-ORDER BY hour
+FROM generate_series(0, 23) AS h (hour)
+LEFT JOIN per_bucket p ON p.hour = h.hour
+GROUP BY h.hour
+ORDER BY h.hour
 """
 
 

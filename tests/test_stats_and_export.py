@@ -65,6 +65,15 @@ async def test_stats_follow_the_lot_zone_and_report_tied_peaks(make_client, auth
     assert body["peak_hours"] == [8, 9]
 
 
+async def test_only_elapsed_hours_count_so_later_bookings_today_do_not(client, auth, db_conn, user_ids, spot_ids):
+    now = datetime.now(UTC)
+    await insert(db_conn, user_ids[DRIVER1], spot_ids[1], (now + timedelta(hours=1)).isoformat()[:16],
+                 (now + timedelta(hours=3)).isoformat()[:16])
+    body = await (await client.get(f"/stats?from={today(UTC)}&to={today(UTC)}", headers=auth())).json()
+    assert len(body["hours"]) == 24
+    assert all(h["average_occupied"] == 0 for h in body["hours"]) and body["peak_hours"] == []
+
+
 async def test_stats_default_to_the_last_30_days_and_an_empty_lot_has_no_peak(client, auth):
     body = await (await client.get("/stats", headers=auth())).json()
     assert body["to"] == today(UTC).isoformat()
