@@ -22,7 +22,17 @@ from server.app import create_app
 from server.auth import TokenService
 from server.repository import User
 from server.settings import PROJECT_ROOT, Settings
-from tests.conftest import DRIVER1, DRIVER2, TEST_JWT_SECRET, eventually, run_async, slot_body, tomorrow, with_database
+from tests.conftest import (
+    DRIVER1,
+    DRIVER2,
+    PASSWORD,
+    TEST_JWT_SECRET,
+    eventually,
+    run_async,
+    slot_body,
+    tomorrow,
+    with_database,
+)
 from tests.test_realtime import next_of_type, open_socket
 
 FAULT_PGDATA = PROJECT_ROOT / ".data" / "fault-postgres"
@@ -156,7 +166,7 @@ async def test_while_the_database_is_down_the_api_answers_a_quick_json_503_then_
     spots = await spot_ids(fault_db.url)
     body = slot_body(spots[1], tomorrow())
     needing_the_database = [
-        ("POST", "/login", {"email": DRIVER1, "password": "password123"}),
+        ("POST", "/login", {"email": DRIVER1, "password": PASSWORD}),
         ("GET", "/spots", None),
         ("POST", "/reservations", body),
         ("GET", "/reservations", None),
