@@ -8,9 +8,10 @@ import platform
 import sys
 import traceback
 
+from .booking import CONCURRENCY, db_ceiling, http_booking, unloaded
 from .fanout import ws_fanout
-from .phases import BenchBroken, CONCURRENCY, db_ceiling, http_booking, login_lag, unloaded
-from .report import Report, table
+from .lag import login_lag
+from .report import BenchBroken, Report, table
 from .stack import SERVER_LOG, app_server, database
 
 
@@ -32,7 +33,7 @@ async def run(report: Report) -> None:
             progress("4 and 6. WebSocket fan-out and server memory")
             await ws_fanout(bench_db, server, report)
             progress("5. event-loop lag during logins")
-            await login_lag(server, report)
+            await login_lag(bench_db, server, report)
 
 
 def main() -> int:

@@ -16,8 +16,7 @@ import aiohttp
 from server.settings import PROJECT_ROOT
 
 from .load import percentile
-from .phases import BenchBroken
-from .report import Report, Row, at_most, ms
+from .report import BenchBroken, CpuMeter, Report, Row, at_most, ms
 from .stack import Database, Server, raise_open_files_limit
 from .watchers import now
 
@@ -77,7 +76,10 @@ async def ws_fanout(database: Database, server: Server, report: Report) -> None:
             connect_took = await _start_watchers(database, url, watchers)
             deliveries = Deliveries()
             collectors = [asyncio.create_task(deliveries.collect(w)) for w in watchers]
+            cpu = CpuMeter(server.process.pid, database.postmaster_pid)
+            cpu.start()
             fan_out = await _book_and_wait(database, server, session, deliveries)
+            usage = cpu.summary(BOOKINGS).replace("per operation", "per booking")
             rss = server.process.memory_info().rss
         finally:
             await _stop_watchers(watchers)
@@ -109,7 +111,7 @@ async def ws_fanout(database: Database, server: Server, report: Report) -> None:
         f"socket of a booking: p50 {percentile(fan_out.last_socket, 50):.1f} ms, max "
         f"{max(fan_out.last_socket, default=math.nan):.1f} ms after the 201; the bookings' own "
         f"POST-to-201 p50 {percentile(fan_out.booking, 50):.1f} ms; sockets connected "
-        f"and authenticated in {connect_took:.1f} s",
+        f"and authenticated in {connect_took:.1f} s; {usage} (the watchers count as other)",
         f"Server RSS: {rss_before / 2**20:.0f} MB before the sockets, {rss / 2**20:.0f} MB with them",
     ]
 

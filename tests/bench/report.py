@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 import psutil
 
 
+class BenchBroken(RuntimeError):
+    """The benchmark could not measure what it claims to (unlike a missed target)."""
+
+
 @dataclass(frozen=True)
 class Row:
     name: str
@@ -54,9 +58,9 @@ class CpuMeter:
     """CPU seconds used by the server, the bench itself and PostgreSQL over one phase.
 
     Shown next to each phase because on a 2-core machine the load generator and
-    the database compete with the server: this says who was the bottleneck. The
-    server's run-queue wait says how long it was ready to run but got no core,
-    i.e. how much other work on the machine slowed the figures down.
+    the database compete with the server: this says who was the bottleneck, and
+    whether other work on the machine took cores too. The server's run-queue
+    wait says how long it was ready to run but had no core to run on.
     """
 
     def __init__(self, server_pid: int | None, postmaster_pid: int) -> None:
@@ -69,7 +73,9 @@ class CpuMeter:
         processes += [("postgres", backend) for backend in self._postmaster.children()]
         if self._server is not None:
             processes.append(("server", self._server))
-        sample = {}
+        machine = psutil.cpu_times()
+        # Everything any process on the machine used, so that "other" can be told apart.
+        sample = {("machine", 0): machine.user + machine.nice + machine.system + machine.irq + machine.softirq}
         for name, process in processes:
             try:
                 t = process.cpu_times()
@@ -93,16 +99,26 @@ class CpuMeter:
         self._before = self._sample()
         self._waited_before = self._server_waited()
 
-    def summary(self) -> str:
-        """E.g. "CPU: bench 61%, postgres 38%, server 97% of one core; ..."."""
+    def summary(self, operations: int) -> str:
+        """E.g. "CPU per operation: bench 390 us, postgres 670 us, server 860 us; ...".
+
+        CPU per operation hardly moves when other work shares the machine,
+        unlike rates and latencies, so it is the figure to compare across runs.
+        """
         wall = time.perf_counter() - self._began
         after = self._sample()
         used: dict[str, float] = {}
         # Per process, so a backend that started during the phase counts from zero.
         for (name, pid), seconds in after.items():
             used[name] = used.get(name, 0.0) + seconds - self._before.get((name, pid), 0.0)
-        shares = ", ".join(f"{name} {100 * used[name] / wall:.0f}%" for name in sorted(used))
-        text = f"CPU: {shares} of one core (2 cores = 200%)"
+        names = sorted(n for n in used if n != "machine")
+        per_operation = ", ".join(f"{n} {1e6 * used[n] / max(1, operations):.0f} us" for n in names)
+        other = used.pop("machine") - sum(used.values())
+        shares = ", ".join(f"{n} {100 * used[n] / wall:.0f}%" for n in names)
+        text = (
+            f"CPU per operation: {per_operation} (busy: {shares}, other processes "
+            f"{100 * other / wall:.0f}% of one core)"
+        )
         waited = (self._server_waited() - self._waited_before) / wall
         if not math.isnan(waited):
             text += f"; server waited for a core {waited:.0%} of the time"

@@ -1,22 +1,17 @@
-"""The HTTP-free reference and the HTTP measurements: booking, unloaded latency, login lag."""
+"""1 to 3: the booking SQL alone, then POST /reservations under load and unloaded."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
-import time
 from collections.abc import Callable, Iterator
 from itertools import islice
-from typing import Any
-
-import aiohttp
 
 from server import db, repository
 from server.errors import ApiError
 
-from .load import LoadResult, Operation, closed_loop, http_session, percentile, post
-from .report import CpuMeter, Report, Row, at_least, at_most, ms
+from .load import LoadResult, Operation, closed_loop, http_session, post
+from .report import BenchBroken, CpuMeter, Report, Row, at_least, at_most, ms
 from .stack import Booking, Database, Server
 
 CONCURRENCY = 64
@@ -29,20 +24,10 @@ WARMUP_MAX_OPERATIONS = 2_000
 UNLOADED_SECONDS = 5.0
 UNLOADED_MAX_OPERATIONS = 1_000
 CONTESTED_SLOTS = 4
-LOGINS = 20
-SEED_LOGIN = json.dumps({"email": "driver1@parking.com", "password": "password123"}).encode()
-PROBE_INTERVAL = 0.005
-BASELINE_PROBES = 200
-LOGIN_SECONDS = 60.0
 
 THROUGHPUT_SHARE_TARGET = 0.40
 P99_TARGET_MS = 50.0
 UNLOADED_P50_TARGET_MS = 2.0
-LAG_TARGET_MS = 20.0
-
-
-class BenchBroken(RuntimeError):
-    """The benchmark could not measure what it claims to (unlike a missed target)."""
 
 
 def require(result: LoadResult, outcome: str, what: str) -> None:
@@ -71,7 +56,7 @@ async def measure(
     result = await closed_loop(
         islice(make_operations(), max_operations), concurrency=concurrency, max_seconds=max_seconds
     )
-    return result, cpu.summary()
+    return result, cpu.summary(result.count)
 
 
 def note(report: Report, what: str, result: LoadResult, cpu: str) -> None:
@@ -206,82 +191,3 @@ async def unloaded(database: Database, server: Server, report: Report) -> None:
         Row("   latency p99", ms(result.percentile_ms(99))),
     ]
     note(report, "Unloaded", result, usage)
-
-
-# --- 5. Event-loop lag during logins ---------------------------------------------
-
-
-async def login_lag(server: Server, report: Report) -> None:
-    """How late the server answers a trivial request while bcrypt logins run.
-
-    Measured from outside: GET /healthz does no I/O, so its latency above the
-    unloaded figure is the time it waited for the server's event loop.
-    """
-    healthz = server.base_url + "/healthz"
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with (
-        aiohttp.ClientSession(timeout=timeout) as probes,
-        aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=LOGINS)) as logins,
-    ):
-        baseline = await _probe(probes, healthz, BASELINE_PROBES, stop=None)
-
-        async def login() -> str:
-            async with logins.post(
-                server.base_url + "/login", data=SEED_LOGIN, headers={"Content-Type": "application/json"}
-            ) as response:
-                await response.read()
-                return str(response.status)
-
-        started = time.perf_counter()
-        running = asyncio.ensure_future(asyncio.gather(*(login() for _ in range(LOGINS))))
-        during = await _probe(probes, healthz, int(LOGIN_SECONDS / PROBE_INTERVAL), stop=running)
-        statuses = await asyncio.wait_for(running, LOGIN_SECONDS)
-        took = time.perf_counter() - started
-    if statuses.count("200") != LOGINS:
-        raise BenchBroken(f"logins answered {sorted(statuses)}, expected {LOGINS} x 200")
-    base = percentile(baseline, 50) * 1000
-    lag = [latency * 1000 - base for latency in during]
-    lag_p99 = percentile(lag, 99)
-    report.rows.append(
-        Row(
-            f"5. Event-loop lag during {LOGINS} bcrypt logins: p99",
-            ms(lag_p99),
-            f"<= {LAG_TARGET_MS:.0f} ms",
-            at_most(lag_p99, LAG_TARGET_MS),
-        )
-    )
-    report.notes.append(
-        f"Login lag: GET /healthz fired every {PROBE_INTERVAL * 1000:.0f} ms (open loop) while "
-        f"{LOGINS} POST /login ran at once ({took:.1f} s); lag = probe latency - unloaded p50 "
-        f"({base:.2f} ms); {len(lag)} probes, lag p50 {percentile(lag, 50):.1f} ms, "
-        f"max {max(lag):.1f} ms"
-    )
-
-
-async def _probe(
-    session: aiohttp.ClientSession, url: str, max_probes: int, stop: asyncio.Future[Any] | None
-) -> list[float]:
-    """Latencies of GET url fired on a fixed schedule, until `stop` is done or max_probes.
-
-    Open loop: a slow answer does not delay the next probe, so a stalled server
-    shows up as many late probes rather than as one.
-    """
-    latencies: list[float] = []
-
-    async def one() -> None:
-        began = time.perf_counter()
-        async with session.get(url) as response:
-            await response.read()
-        latencies.append(time.perf_counter() - began)
-
-    fired: list[asyncio.Task[None]] = []
-    next_at = time.perf_counter()
-    for _ in range(max_probes):
-        if stop is not None and stop.done():
-            break
-        fired.append(asyncio.create_task(one()))
-        next_at += PROBE_INTERVAL
-        # Pacing the schedule, not synchronising: wake when the next probe is due.
-        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-    await asyncio.gather(*fired)
-    return latencies
