@@ -94,6 +94,11 @@ DATABASE_DOWN_ERRORS = (
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
+    # A pooled connection PostgreSQL ended while idle can fail its next use with
+    # these instead (MagicStack/asyncpg#1069): "connection is closed",
+    # "cannot switch to state N; another operation is in progress".
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
 )
 
 

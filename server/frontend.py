@@ -30,8 +30,12 @@ def setup(app: web.Application, static_dir: Path) -> None:
 
     async def serve_static(request: web.Request) -> web.FileResponse:
         # Resolved first, so "..", encoded or not, and symlinks cannot leave static/.
-        path = (root / request.match_info["path"]).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
+        try:
+            path = (root / request.match_info["path"]).resolve()
+            found = path.is_relative_to(root) and path.is_file()
+        except (OSError, ValueError):  # a NUL (ValueError) or a name too long (ENAMETOOLONG)
+            found = False
+        if not found:
             raise NotFound("No such file.")
         # Vendored files only change with their version; app code must revalidate
         # (cheap: FileResponse answers If-None-Match / If-Modified-Since with 304).
@@ -43,3 +47,12 @@ def setup(app: web.Application, static_dir: Path) -> None:
         app.router.add_get(page, serve_index)
     app.router.add_get("/openapi.yaml", serve_openapi)
     app.router.add_get(STATIC_PREFIX + "{path:.+}", serve_static)
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Browser hardening for every response; a handler's own values win."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    # API answers carry tokens and personal data: never store them in caches.
+    response.headers.setdefault("Cache-Control", "no-store")

@@ -13,7 +13,7 @@ import asyncpg
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from .auth import KnownUsers, TokenService
-from .errors import DATABASE_DOWN_ERRORS, Forbidden, Unauthorized
+from .errors import Forbidden, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class EventListener:
                 conn = await asyncpg.connect(
                     self._url, server_settings={"application_name": LISTENER_NAME}, timeout=5
                 )
-            except DATABASE_DOWN_ERRORS as exc:
+            except Exception as exc:  # whatever it is, keep trying: events must come back
                 failures += 1
                 delay = self._backoff(failures)
                 log.warning("LISTEN connection failed (%r); retrying in %.1fs", exc, delay)
@@ -199,7 +199,7 @@ class EventListener:
                 connected_before = True
                 await self._watch(conn, lost)
                 log.warning("LISTEN connection closed by the server")
-            except DATABASE_DOWN_ERRORS as exc:
+            except Exception as exc:  # same: this loop must outlive any failure
                 log.warning("LISTEN connection lost: %r", exc)
             finally:
                 self.listening.clear()

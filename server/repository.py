@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+from asyncpg.cursor import Cursor
 
 from .errors import (
     AlreadyBookedInSlot,
@@ -225,11 +227,15 @@ ORDER BY r.start_time, r.id
 """
 
 
-async def export_reservations(pool: asyncpg.Pool, *, user_id: int) -> AsyncIterator[asyncpg.Record]:
-    """The driver's whole history, read through a cursor: memory stays flat."""
+@asynccontextmanager
+async def export_reservations(pool: asyncpg.Pool, *, user_id: int) -> AsyncIterator[Cursor]:
+    """A server-side cursor over the driver's whole history: fetch it in batches.
+
+    The query has already run when this yields, so a database failure happens
+    before the caller starts its response.
+    """
     async with pool.acquire() as conn, conn.transaction():
-        async for row in conn.cursor(EXPORT_RESERVATIONS, user_id, prefetch=500):
-            yield row
+        yield await conn.cursor(EXPORT_RESERVATIONS, user_id)
 
 
 # --- occupancy statistics ----------------------------------------------------

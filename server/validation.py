@@ -34,6 +34,9 @@ def string_field(body: dict[str, Any], name: str, *, max_length: int = 1024) -> 
         raise ValidationFailed(f"'{name}' must not be empty.")
     if len(value) > max_length:
         raise ValidationFailed(f"'{name}' must be at most {max_length} characters.")
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the query.
+    if "\x00" in value:
+        raise ValidationFailed(f"'{name}' must not contain NUL characters.")
     return value
 
 

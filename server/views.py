@@ -130,29 +130,29 @@ async def export_reservations(request: web.Request) -> web.StreamResponse:
             "Content-Disposition": f'attachment; filename="{filename}"',
         }
     )
-    await response.prepare(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
-    rows = repository.export_reservations(request.app[POOL], user_id=request[USER_ID])
-    async for row in rows:
-        writer.writerow(
-            [
-                row["id"],
-                row["spot_number"],
-                row["floor_number"],
-                row["start_time"].astimezone(tz).isoformat(),
-                row["end_time"].astimezone(tz).isoformat(),
-                row["status"],
-                row["completed_at"].astimezone(tz).isoformat() if row["completed_at"] else "",
-                row["released_by"] or "",
-            ]
-        )
-        if buffer.tell() > 16_384:
+    async with repository.export_reservations(request.app[POOL], user_id=request[USER_ID]) as cursor:
+        await response.prepare(request)
+        while rows := await cursor.fetch(500):
+            for row in rows:
+                writer.writerow(
+                    [
+                        row["id"],
+                        row["spot_number"],
+                        row["floor_number"],
+                        row["start_time"].astimezone(tz).isoformat(),
+                        row["end_time"].astimezone(tz).isoformat(),
+                        row["status"],
+                        row["completed_at"].astimezone(tz).isoformat() if row["completed_at"] else "",
+                        row["released_by"] or "",
+                    ]
+                )
             await response.write(buffer.getvalue().encode())
             buffer.seek(0)
             buffer.truncate()
-    await response.write(buffer.getvalue().encode())
+        await response.write(buffer.getvalue().encode())  # the header, if there were no rows
     await response.write_eof()
     return response
 
