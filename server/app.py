@@ -66,6 +66,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(_close_sockets)
     app.add_routes(routes)
     frontend.setup(app, settings.static_dir)
+    app.on_response_prepare.append(frontend.security_headers)
     return app
 
 

@@ -62,6 +62,15 @@ async def test_the_browser_app_is_served_at_its_pages(client):
         assert '<div id="app">' in await response.text()
 
 
+async def test_every_response_carries_the_hardening_headers(client, auth):
+    for path, headers in (("/spots", auth()), ("/", {}), ("/nope", {})):
+        response = await client.get(path, headers=headers)
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+    api = await client.get("/spots", headers=auth())
+    assert api.headers["Cache-Control"] == "no-store"
+
+
 async def test_static_files_get_cache_headers_and_a_json_404(client):
     app_code = await client.get("/static/main.js")
     assert app_code.status == 200 and app_code.headers["Cache-Control"] == "no-cache"
