@@ -244,7 +244,8 @@ async def export_reservations(pool: asyncpg.Pool, *, user_id: int) -> AsyncItera
 # the hour-long buckets between two instants. Buckets are UTC hours labelled
 # with their local hour, so a DST day contributes 23 or 25 buckets, each real.
 # A booking occupies its spot from start_time until end_time, or until
-# completed_at if released early; one released before its start occupies nothing.
+# completed_at if released early; one released before its start occupies nothing,
+# and nothing after now counts: a booking for later today has not happened yet.
 OCCUPANCY_BY_HOUR = """
 WITH buckets AS (
     SELECT t AS bucket_start, t + interval '1 hour' AS bucket_end,
@@ -253,7 +254,7 @@ WITH buckets AS (
                          interval '1 hour') AS t
 ),
 occupancy AS (
-    SELECT start_time, LEAST(end_time, COALESCE(completed_at, end_time)) AS occupied_until
+    SELECT start_time, LEAST(end_time, COALESCE(completed_at, end_time), $4) AS occupied_until
     FROM reservations
     WHERE start_time < $2 AND end_time > $1
 ),
@@ -269,7 +270,6 @@ per_bucket AS (
            ), 0) / 3600.0 AS occupied
     FROM buckets k
 )
--- All 24 hours, even those with no bucket yet (a range that starts today).
 SELECT h.hour, COALESCE(avg(p.occupied), 0)::float8 AS average_occupied,
        (SELECT count(*) FROM spots) AS spot_count
 FROM generate_series(0, 23) AS h (hour)
@@ -280,9 +280,9 @@ ORDER BY h.hour
 
 
 async def occupancy_by_hour(
-    db: Db, *, start: datetime, end: datetime, timezone: str
+    db: Db, *, start: datetime, end: datetime, timezone: str, now: datetime
 ) -> list[dict[str, Any]]:
-    return [dict(r) for r in await db.fetch(OCCUPANCY_BY_HOUR, start, end, timezone)]
+    return [dict(r) for r in await db.fetch(OCCUPANCY_BY_HOUR, start, end, timezone, now)]
 
 
 # --- health ------------------------------------------------------------------

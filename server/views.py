@@ -177,12 +177,8 @@ async def occupancy_stats(request: web.Request) -> web.Response:
         raise ValidationFailed(f"The range may cover at most {MAX_STATS_DAYS} days.")
     start, _ = slots.day_bounds(first, tz)
     _, end = slots.day_bounds(last, tz)
-    # Only hours that have fully elapsed count: a booking for later today has
-    # not occupied anything yet.
-    elapsed = datetime.now(UTC) - start
-    end = min(end, start + timedelta(hours=max(0, elapsed // timedelta(hours=1))))
     rows = await repository.occupancy_by_hour(
-        request.app[POOL], start=start, end=end, timezone=tz.key
+        request.app[POOL], start=start, end=end, timezone=tz.key, now=datetime.now(UTC)
     )
     spot_count = rows[0]["spot_count"]
     hours = [

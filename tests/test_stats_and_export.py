@@ -65,7 +65,7 @@ async def test_stats_follow_the_lot_zone_and_report_tied_peaks(make_client, auth
     assert body["peak_hours"] == [8, 9]
 
 
-async def test_only_elapsed_hours_count_so_later_bookings_today_do_not(client, auth, db_conn, user_ids, spot_ids):
+async def test_bookings_later_today_have_not_occupied_anything_yet(client, auth, db_conn, user_ids, spot_ids):
     now = datetime.now(UTC)
     await insert(db_conn, user_ids[DRIVER1], spot_ids[1], (now + timedelta(hours=1)).isoformat()[:16],
                  (now + timedelta(hours=3)).isoformat()[:16])

@@ -11,7 +11,17 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from .ui import DRIVER1, DRIVER2, SLOTS, cell, choose_date, run_sql, sign_in_and_go_live, utc_day
+from .ui import (
+    DRIVER1,
+    DRIVER2,
+    SLOTS,
+    cell,
+    choose_date,
+    insert_past_reservation,
+    run_sql,
+    sign_in_and_go_live,
+    utc_day,
+)
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "grid.png"
 
@@ -109,7 +119,7 @@ def test_auto_released_booking_frees_the_cell_on_both_pages(
 
 
 def test_grid_shows_each_state_and_explains_a_refused_booking(
-    open_page: Callable[..., Page], afternoon_lot: tuple[str, str], tmp_path: Path
+    open_page: Callable[..., Page], afternoon_lot: tuple[str, str], database_url: str, tmp_path: Path
 ) -> None:
     base_url, timezone = afternoon_lot
     driver1, driver2 = two_drivers(open_page, base_url, timezone)
@@ -125,8 +135,14 @@ def test_grid_shows_each_state_and_explains_a_refused_booking(
     expect(cell(driver1, 1, SLOTS[0])).to_have_attribute("data-state", "past")
     expect(cell(driver1, 1, SLOTS[0])).to_be_disabled()
     expect(cell(driver1, 4, SLOTS[2])).to_be_disabled()
-    # The chart has caught up with both bookings: today's 12:00–20:00, one spot each hour.
-    expect(driver1.locator('[data-peak="true"]')).to_have_count(8, timeout=10_000)
+    # History for the chart: two spots were busy yesterday morning. Wait for the
+    # chart to catch up before the picture (today's bookings weigh less: one spot,
+    # and only their elapsed part counts).
+    yesterday = datetime.now(ZoneInfo(timezone)).date() - timedelta(days=1)
+    for spot_number in (1, 5):
+        start = datetime.combine(yesterday, time(8), ZoneInfo(timezone))
+        insert_past_reservation(database_url, DRIVER2, spot_number, start, start + timedelta(hours=4))
+    expect(driver1.locator('[data-peak="true"]')).to_have_count(4, timeout=10_000)
 
     # The README's picture: set UPDATE_SCREENSHOTS=1 to refresh docs/grid.png.
     target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "grid.png"
