@@ -11,6 +11,9 @@ run: $(STAMP)
 	$(PY) -m server
 
 test: $(STAMP)
+	@# Browser tests use Debian's Chromium when present (.ci/run installs it),
+	@# otherwise Playwright's own build, downloaded once.
+	@[ -x /usr/bin/chromium ] || $(PY) -m playwright install chromium
 	$(PY) -m pytest
 
 migrate: $(STAMP)
