@@ -10,8 +10,14 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, frontend
-from .auth import KnownUsers, LoginThrottle, PasswordAuthenticator, TokenService, identity_middleware
+from . import db, frontend, reports, views
+from .auth import (
+    KnownUsers,
+    LoginThrottle,
+    PasswordAuthenticator,
+    TokenService,
+    identity_middleware,
+)
 from .errors import error_middleware
 from .keys import (
     DATABASE_URL,
@@ -27,7 +33,6 @@ from .keys import (
 from .realtime import EventListener, Hub
 from .settings import Settings
 from .sweeper import Sweeper
-from .views import routes
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +69,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
     # Sockets must close before aiohttp waits for handlers to finish on shutdown.
     app.on_shutdown.append(_close_sockets)
-    app.add_routes(routes)
+    app.add_routes(views.routes)
+    app.add_routes(reports.routes)
     frontend.setup(app, settings.static_dir)
     app.on_response_prepare.append(frontend.security_headers)
     return app

@@ -97,7 +97,10 @@ async def create_pool(url: str, settings: Settings) -> asyncpg.Pool:
         command_timeout=10,
         timeout=5,  # connect timeout, for the same reason
         # Timestamps rendered by PostgreSQL (event payloads) use the lot's offset.
-        server_settings={"timezone": settings.parking_timezone, "application_name": "smart-parking"},
+        server_settings={
+            "timezone": settings.parking_timezone,
+            "application_name": "smart-parking",
+        },
     )
 
 

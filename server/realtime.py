@@ -144,7 +144,11 @@ async def _authenticate(
             data = json.loads(message.data)
         except ValueError:
             raise Unauthorized("the auth message is not JSON") from None
-        if not isinstance(data, dict) or data.get("type") != "auth" or not isinstance(data.get("token"), str):
+        if (
+            not isinstance(data, dict)
+            or data.get("type") != "auth"
+            or not isinstance(data.get("token"), str)
+        ):
             raise Unauthorized('expected {"type": "auth", "token": "<jwt>"}')
         claims = tokens.decode(data["token"])
         await known_users.require(pool, int(claims["sub"]))
@@ -188,7 +192,8 @@ class EventListener:
                 await asyncio.sleep(delay)
                 continue
             lost = asyncio.Event()
-            conn.add_termination_listener(lambda _: lost.set())
+            # Bound now: the next loop's event must not be set by this connection.
+            conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
             try:
                 await conn.add_listener(CHANNEL, self._forward)
                 self.listening.set()

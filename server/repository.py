@@ -212,7 +212,9 @@ ORDER BY s.floor_number, s.spot_number, r.start_time
 """
 
 
-async def grid(db: Db, *, day_start: datetime, day_end: datetime, now: datetime) -> list[dict[str, Any]]:
+async def grid(
+    db: Db, *, day_start: datetime, day_end: datetime, now: datetime
+) -> list[dict[str, Any]]:
     return [dict(r) for r in await db.fetch(GRID, day_start, day_end, now)]
 
 

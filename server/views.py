@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-
-from aiohttp import web
-
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from aiohttp import web
 
 from . import realtime, repository, slots
 from .auth import USER_ID
@@ -119,104 +116,22 @@ async def list_reservations(request: web.Request) -> web.Response:
     return json_response({"reservations": [reservation_json(r, tz) for r in reservations]})
 
 
-@routes.get("/reservations/export.csv")
-async def export_reservations(request: web.Request) -> web.StreamResponse:
-    """The caller's history as CSV, streamed row by row from a database cursor."""
-    tz = request.app[SETTINGS].tz
-    filename = f"smart-parking-reservations-{slots.today(tz).isoformat()}.csv"
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-        }
-    )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    async with repository.export_reservations(request.app[POOL], user_id=request[USER_ID]) as cursor:
-        await response.prepare(request)
-        while rows := await cursor.fetch(500):
-            for row in rows:
-                writer.writerow(
-                    [
-                        row["id"],
-                        row["spot_number"],
-                        row["floor_number"],
-                        row["start_time"].astimezone(tz).isoformat(),
-                        row["end_time"].astimezone(tz).isoformat(),
-                        row["status"],
-                        row["completed_at"].astimezone(tz).isoformat() if row["completed_at"] else "",
-                        row["released_by"] or "",
-                    ]
-                )
-            await response.write(buffer.getvalue().encode())
-            buffer.seek(0)
-            buffer.truncate()
-        await response.write(buffer.getvalue().encode())  # the header, if there were no rows
-    await response.write_eof()
-    return response
-
-
-EXPORT_COLUMNS = (
-    "id", "spot_number", "floor", "start", "end", "status", "completed_at", "released_by",
-)
-MAX_STATS_DAYS = 366
-
-
-@routes.get("/stats")
-async def occupancy_stats(request: web.Request) -> web.Response:
-    """Average spots occupied per hour of the day (lot time) over a date range."""
-    settings = request.app[SETTINGS]
-    tz = settings.tz
-    today = slots.today(tz)
-    last = date_param(request, "to", default=today)
-    first = date_param(request, "from", default=last - timedelta(days=29))
-    if last < first:
-        raise ValidationFailed("'from' must be on or before 'to'.")
-    if (last - first).days + 1 > MAX_STATS_DAYS:
-        raise ValidationFailed(f"The range may cover at most {MAX_STATS_DAYS} days.")
-    start, _ = slots.day_bounds(first, tz)
-    _, end = slots.day_bounds(last, tz)
-    rows = await repository.occupancy_by_hour(
-        request.app[POOL], start=start, end=end, timezone=tz.key, now=datetime.now(UTC)
-    )
-    spot_count = rows[0]["spot_count"]
-    hours = [
-        {
-            "hour": row["hour"],
-            "average_occupied": round(row["average_occupied"], 4),
-            "occupancy_ratio": round(row["average_occupied"] / spot_count, 4) if spot_count else 0.0,
-        }
-        for row in rows
-    ]
-    peak = max((h["average_occupied"] for h in hours), default=0.0)
-    return json_response(
-        {
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "timezone": tz.key,
-            "spot_count": spot_count,
-            "hours": hours,
-            # No occupancy at all means no peak, rather than all 24 hours tied.
-            "peak_hours": [h["hour"] for h in hours if peak > 0 and h["average_occupied"] == peak],
-        }
-    )
+def local_time(value: datetime | None, tz: ZoneInfo) -> str | None:
+    """ISO 8601 with the lot's offset, the API's one way of writing an instant."""
+    return value.astimezone(tz).isoformat() if value is not None else None
 
 
 def reservation_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    def local(value: datetime | None) -> str | None:
-        return value.astimezone(tz).isoformat() if value is not None else None
-
     return {
         "id": row["id"],
         "spot_id": row["spot_id"],
         "spot_number": row["spot_number"],
         "floor_number": row["floor_number"],
-        "start_time": local(row["start_time"]),
-        "end_time": local(row["end_time"]),
+        "start_time": local_time(row["start_time"], tz),
+        "end_time": local_time(row["end_time"], tz),
         "status": row["status"],
-        "created_at": local(row["created_at"]),
-        "completed_at": local(row["completed_at"]),
+        "created_at": local_time(row["created_at"], tz),
+        "completed_at": local_time(row["completed_at"], tz),
         "released_by": row["released_by"],
     }
 

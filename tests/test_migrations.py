@@ -59,7 +59,7 @@ def test_every_migration_rolls_back_and_reapplies(create_database):
     for _ in range(MIGRATION_COUNT):
         subprocess.run([*dbmate, "rollback"], env=env, check=True, capture_output=True)
     status = subprocess.run([*dbmate, "status"], env=env, capture_output=True, text=True)
-    assert f"Applied: 0" in status.stdout
+    assert "Applied: 0" in status.stdout
     subprocess.run([*dbmate, "up"], env=env, check=True, capture_output=True)
     status = subprocess.run([*dbmate, "status"], env=env, capture_output=True, text=True)
     assert f"Applied: {MIGRATION_COUNT}" in status.stdout

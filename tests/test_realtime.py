@@ -17,7 +17,15 @@ import pytest
 
 from server.keys import SWEEPER
 from server.realtime import LISTENER_NAME
-from tests.conftest import DRIVER1, DRIVER2, TEST_JWT_SECRET, database_name, eventually, slot_body, tomorrow
+from tests.conftest import (
+    DRIVER1,
+    DRIVER2,
+    TEST_JWT_SECRET,
+    database_name,
+    eventually,
+    slot_body,
+    tomorrow,
+)
 
 
 def _token(user_id: int, lifetime: int = 600) -> str:
