@@ -101,6 +101,11 @@ async def db_ceiling(database: Database, report: Report) -> float:
             "reference",
         )
     )
+    # Context for the HTTP p99 target: the database alone already queues 64 callers.
+    report.rows += [
+        Row("   latency p50", ms(result.percentile_ms(50))),
+        Row("   latency p99", ms(result.percentile_ms(99))),
+    ]
     note(report, "DB ceiling", result, cpu)
     return result.rate
 

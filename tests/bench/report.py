@@ -113,7 +113,8 @@ class CpuMeter:
             used[name] = used.get(name, 0.0) + seconds - self._before.get((name, pid), 0.0)
         names = sorted(n for n in used if n != "machine")
         per_operation = ", ".join(f"{n} {1e6 * used[n] / max(1, operations):.0f} us" for n in names)
-        other = used.pop("machine") - sum(used.values())
+        # Clamped: the machine-wide and per-process counters tick separately.
+        other = max(0.0, used.pop("machine") - sum(used.values()))
         shares = ", ".join(f"{n} {100 * used[n] / wall:.0f}%" for n in names)
         text = (
             f"CPU per operation: {per_operation} (busy: {shares}, other processes "
