@@ -129,22 +129,22 @@ async def http_booking(database: Database, server: Server, report: Report, ceili
     headers = _headers(database)
     url = server.base_url + "/reservations"
     cpu = CpuMeter(server.process.pid, database.postmaster_pid)
-
-    def distinct() -> Iterator[Operation]:
-        for booking in database.distinct_bookings():
-            yield post(session, url, _body(booking), headers[booking.user_id])
-
-    def contested() -> Iterator[Operation]:
-        # A handful of tomorrow's slots, asked for by random drivers: after the
-        # first few 201s, every answer is a 409 that also runs SLOT_CONFLICT.
-        targets = list(islice(database.distinct_bookings(), CONTESTED_SLOTS))
-        rng = random.Random(0)  # the same sequence every run
-        while True:
-            target, user_id = rng.choice(targets), rng.choice(database.driver_ids)
-            booking = Booking(user_id, target.spot_id, target.slot)
-            yield post(session, url, _body(booking), headers[user_id])
-
     async with http_session(CONCURRENCY) as session:
+
+        def distinct() -> Iterator[Operation]:
+            for booking in database.distinct_bookings():
+                yield post(session, url, _body(booking), headers[booking.user_id])
+
+        def contested() -> Iterator[Operation]:
+            # A handful of tomorrow's slots, asked for by random drivers: after the
+            # first few 201s, every answer is a 409 that also runs SLOT_CONFLICT.
+            targets = list(islice(database.distinct_bookings(), CONTESTED_SLOTS))
+            rng = random.Random(0)  # the same sequence every run
+            while True:
+                target, user_id = rng.choice(targets), rng.choice(database.driver_ids)
+                booking = Booking(user_id, target.spot_id, target.slot)
+                yield post(session, url, _body(booking), headers[user_id])
+
         result, usage = await measure(database, cpu, distinct)
         require(result, "201", "HTTP booking on distinct slots")
         _http_rows(report, "2. HTTP booking, distinct slots", result, ceiling)
