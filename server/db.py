@@ -97,11 +97,19 @@ async def create_pool(url: str, settings: Settings) -> asyncpg.Pool:
         command_timeout=10,
         timeout=5,  # connect timeout, for the same reason
         # Timestamps rendered by PostgreSQL (event payloads) use the lot's offset.
+        # asyncpg's default reset (UNLISTEN *, RESET ALL, ...) costs a round trip on
+        # every release. Pooled connections never change session state (LISTEN has
+        # its own connection), and asyncpg still rolls back an open transaction.
+        reset=_keep_session_state,
         server_settings={
             "timezone": settings.parking_timezone,
             "application_name": "smart-parking",
         },
     )
+
+
+async def _keep_session_state(conn: asyncpg.Connection) -> None:
+    pass
 
 
 async def _migrate_main() -> None:
