@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -22,6 +18,7 @@ from server import db
 from server.app import create_app
 from server.auth import TokenService
 from server.settings import PROJECT_ROOT, Settings
+from tests.support import server_process
 
 T = TypeVar("T")
 TEST_JWT_SECRET = "test-secret-" + "0123456789abcdef" * 4  # 76 chars: long enough even for HS512
@@ -187,64 +184,18 @@ def auth(user_ids: dict[str, int], tokens: TokenService) -> Callable[[str], dict
     return headers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(base_url + "/readyz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)  # polling a condition with a deadline, not waiting for time
-    raise TimeoutError(f"server at {base_url} not ready after {timeout}s")
-
-
 @pytest.fixture(scope="session")
 def start_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
     """Factory: run `python -m server` as a subprocess on a free port; returns its base URL."""
-    processes: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as running:
 
-    def start(**env: str) -> str:
-        port = free_port()
-        log_path = tmp_path_factory.mktemp("server") / "server.log"
-        environment = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "JWT_SECRET": TEST_JWT_SECRET,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            **env,
-        }
-        with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "server"],
-                cwd=PROJECT_ROOT,
-                env=environment,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_ready(base_url, process)
-        return base_url
+        def start(**env: str) -> str:
+            log_path = tmp_path_factory.mktemp("server") / "server.log"
+            settings = {"DATABASE_URL": database_url, "JWT_SECRET": TEST_JWT_SECRET, **env}
+            base_url, _ = running.enter_context(server_process(settings, log_path))
+            return base_url
 
-    yield start
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        yield start
 
 
 @pytest.fixture(scope="session")

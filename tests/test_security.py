@@ -19,11 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,11 +38,10 @@ from tests.conftest import (
     DRIVER2,
     PASSWORD,
     TEST_JWT_SECRET,
-    free_port,
     slot_body,
     tomorrow,
-    wait_until_ready,
 )
+from tests.support import server_process
 
 WRONG_PASSWORD = "Wr0ng-but-distinctive-passw0rd"
 # A line of server/settings.py: if a response carries it, the source leaked.
@@ -124,32 +120,12 @@ async def test_no_password_token_or_secret_reaches_any_log_record(client, user_i
 
 
 @pytest.fixture
-async def logged_server(database_url: str, reset_db: str, tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
+def logged_server(database_url: str, reset_db: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`python -m server` as start_server() runs it, but with its output in a file we can read."""
-    port = free_port()
     log_path = tmp_path / "server.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "JWT_SECRET": TEST_JWT_SECRET,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "PYTHONUNBUFFERED": "1",
-    }
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server"], cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(wait_until_ready, base, process)
+    env = {"DATABASE_URL": database_url, "JWT_SECRET": TEST_JWT_SECRET, "PYTHONUNBUFFERED": "1"}
+    with server_process(env, log_path) as (base, _):
         yield base, log_path
-    finally:
-        process.terminate()
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 async def test_no_password_token_or_secret_reaches_the_server_output(logged_server, user_ids, spot_ids):

@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-import socket
-import subprocess
-import sys
-import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -16,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import asyncpg
 import psutil
 
@@ -25,6 +20,7 @@ from server.auth import TokenService
 from server.repository import User
 from server.settings import PROJECT_ROOT, Settings
 from server.slots import Slot, slots_on, today
+from tests.support import server_process
 
 PGDATA = PROJECT_ROOT / ".data" / "bench-postgres"
 SERVER_LOG = PROJECT_ROOT / ".data" / "bench-server.log"
@@ -160,36 +156,20 @@ class Server:
 async def app_server(database: Database) -> AsyncIterator[Server]:
     """`python -m server` in its own process, so the load generator never shares its loop."""
     raise_open_files_limit()  # the server inherits the raised limit
-    port = _free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": database.url,
         "DATABASE_POOL_SIZE": str(database.settings.database_pool_size),
         "JWT_SECRET": JWT_SECRET,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
         "PARKING_TIMEZONE": TZ.key,
         "BOOKING_HORIZON_DAYS": str(DAYS + 1),
     }
-    with open(SERVER_LOG, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    running = server_process(env, SERVER_LOG)
+    # Entered in a thread: starting and stopping block until the server answers.
+    base_url, process = await asyncio.to_thread(running.__enter__)
     try:
-        base_url = f"http://127.0.0.1:{port}"
-        await _wait_until_ready(base_url, process)
         yield Server(base_url, psutil.Process(process.pid))
     finally:
-        process.terminate()
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait)
+        await asyncio.to_thread(running.__exit__, None, None, None)
 
 
 def raise_open_files_limit() -> None:
@@ -197,25 +177,3 @@ def raise_open_files_limit() -> None:
     wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(OPEN_FILES, hard)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with status {process.returncode}; see {SERVER_LOG}")
-            try:
-                async with session.get(base_url + "/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)  # polling a condition under a deadline, not waiting for time
-    raise TimeoutError(f"the server was not ready after {timeout:.0f} s; see {SERVER_LOG}")
