@@ -120,6 +120,7 @@ async def _migrate_main() -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it narrates every pg_ctl call
     try:
         asyncio.run(_migrate_main())
     except (SettingsError, DatabaseStartupError) as exc:
