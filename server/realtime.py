@@ -34,9 +34,6 @@ class Hub:
         self._sockets: set[web.WebSocketResponse] = set()
         self._broadcasts: set[asyncio.Task[None]] = set()
 
-    def __len__(self) -> int:
-        return len(self._sockets)
-
     def add(self, ws: web.WebSocketResponse) -> None:
         self._sockets.add(ws)
 
