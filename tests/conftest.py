@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -18,7 +17,7 @@ from server import db
 from server.app import create_app
 from server.auth import TokenService
 from server.settings import PROJECT_ROOT, Settings
-from tests.support import server_process
+from tests.support import recreate_database, run_async, server_process
 
 T = TypeVar("T")
 TEST_JWT_SECRET = "test-secret-" + "0123456789abcdef" * 4  # 76 chars: long enough even for HS512
@@ -36,12 +35,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     start theirs.
     """
     items.sort(key=lambda item: "tests/e2e/" in item.nodeid)
-
-
-def run_async(make_coro: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine to completion from sync code, even while a test loop exists."""
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(asyncio.run, make_coro()).result()
 
 
 def with_database(url: str, name: str) -> str:
@@ -73,16 +66,8 @@ def create_database(server_url: str) -> Iterator[Callable[[str], str]]:
     """Factory: a fresh, empty database with this name; dropped at session end."""
     created: list[str] = []
 
-    async def recreate(name: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
     def create(name: str) -> str:
-        run_async(lambda: recreate(name))
+        run_async(lambda: recreate_database(server_url, name))
         created.append(name)
         return with_database(server_url, name)
 

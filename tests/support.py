@@ -1,18 +1,45 @@
-"""`python -m server` as a real process, for the tests and the benchmark."""
+"""Shared by the tests and the benchmark: real server processes, databases, sync-to-async."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
 
 from server.settings import PROJECT_ROOT
+
+T = TypeVar("T")
+
+
+def run_async(make_coro: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync code, even while a loop is registered here.
+
+    In a worker thread: pytest-asyncio's and Playwright's loops live on the
+    calling thread, where asyncio.run() would refuse to start.
+    """
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, make_coro()).result()
+
+
+async def recreate_database(server_url: str, name: str) -> None:
+    """Drop (disconnecting its users) and create an empty database."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
 
 
 def free_port() -> int:

@@ -28,11 +28,11 @@ from tests.conftest import (
     PASSWORD,
     TEST_JWT_SECRET,
     eventually,
-    run_async,
     slot_body,
     tomorrow,
     with_database,
 )
+from tests.support import run_async
 from tests.test_realtime import next_of_type, open_socket
 
 FAULT_PGDATA = PROJECT_ROOT / ".data" / "fault-postgres"

@@ -20,7 +20,7 @@ from server.auth import TokenService
 from server.repository import User
 from server.settings import PROJECT_ROOT, Settings
 from server.slots import Slot, slots_on, today
-from tests.support import server_process
+from tests.support import recreate_database, server_process
 
 PGDATA = PROJECT_ROOT / ".data" / "bench-postgres"
 SERVER_LOG = PROJECT_ROOT / ".data" / "bench-server.log"
@@ -104,12 +104,7 @@ async def database() -> AsyncIterator[Database]:
     server = await asyncio.to_thread(_start_postgres)
     try:
         admin_url = f"postgresql://postgres@/postgres?host={server.pgdata}"
-        conn = await asyncpg.connect(admin_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-        finally:
-            await conn.close()
+        await recreate_database(admin_url, DATABASE)
         url = f"postgresql://postgres@/{DATABASE}?host={server.pgdata}"
         settings = Settings.from_env(_pool_size_env())
         await db.run_migrations(url, settings.migrations_dir)

@@ -18,6 +18,7 @@ from .ui import (
     SLOTS,
     cell,
     choose_date,
+    forge_token,
     insert_past_reservation,
     run_sql,
     sign_in_and_go_live,
@@ -132,12 +133,7 @@ def test_a_rejected_token_on_download_sends_the_driver_to_login(
 ) -> None:
     page = open_page(app_url)
     sign_in_and_go_live(page, DRIVER1)
-    page.evaluate(
-        """() => {
-          const session = JSON.parse(sessionStorage.getItem('parking_auth_token'));
-          sessionStorage.setItem('parking_auth_token', JSON.stringify({ ...session, token: 'forged' }));
-        }"""
-    )
+    forge_token(page)
     with page.expect_response(lambda response: response.url.endswith("/reservations/export.csv")) as answer:
         page.get_by_role("button", name="Download my history (CSV)").click()
     assert answer.value.status == 401

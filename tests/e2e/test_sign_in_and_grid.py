@@ -8,7 +8,16 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from .ui import DRIVER1, SLOTS, cell, choose_date, sign_in, sign_in_and_go_live, utc_day
+from .ui import (
+    DRIVER1,
+    SLOTS,
+    cell,
+    choose_date,
+    forge_token,
+    sign_in,
+    sign_in_and_go_live,
+    utc_day,
+)
 
 
 def test_wrong_password_shows_the_servers_message_on_the_login_page(
@@ -76,12 +85,7 @@ def test_a_rejected_token_sends_the_driver_to_login_with_a_message(
     page = open_page(app_url)
     sign_in_and_go_live(page, DRIVER1)
     # Still unexpired as far as the browser knows, but the server will refuse it.
-    page.evaluate(
-        """() => {
-          const session = JSON.parse(sessionStorage.getItem('parking_auth_token'));
-          sessionStorage.setItem('parking_auth_token', JSON.stringify({ ...session, token: 'forged' }));
-        }"""
-    )
+    forge_token(page)
     page.select_option("#date-select", utc_day(1))  # the grid's GET /spots gets a 401
     expect(page).to_have_url(app_url + "/login", timeout=5_000)
     expect(page.locator(".error-msg")).to_have_text("Your session has expired. Please sign in again.")

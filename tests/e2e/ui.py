@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 from playwright.sync_api import Locator, Page, expect
+
+from tests.support import run_async
 
 DRIVER1 = "driver1@parking.com"
 DRIVER2 = "driver2@parking.com"
@@ -46,11 +46,7 @@ def choose_date(page: Page, day: str) -> None:
 
 
 def run_sql(database_url: str, query: str, *args: Any) -> Any:
-    """Run one statement and return its first value.
-
-    In a worker thread: Playwright's sync API keeps an event loop registered on
-    the test's thread, so asyncio.run() would refuse to start there.
-    """
+    """Run one statement and return its first value."""
 
     async def run() -> Any:
         conn = await asyncpg.connect(database_url)
@@ -59,8 +55,17 @@ def run_sql(database_url: str, query: str, *args: Any) -> Any:
         finally:
             await conn.close()
 
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(asyncio.run, run()).result()
+    return run_async(run)
+
+
+def forge_token(page: Page) -> None:
+    """Swap the stored token for one the server refuses; the browser still thinks it is valid."""
+    page.evaluate(
+        """() => {
+          const session = JSON.parse(sessionStorage.getItem('parking_auth_token'));
+          sessionStorage.setItem('parking_auth_token', JSON.stringify({ ...session, token: 'forged' }));
+        }"""
+    )
 
 
 def insert_past_reservation(
