@@ -57,6 +57,21 @@ async def spots_grid(request: web.Request) -> web.Response:
     return json_response(slots.grid_json(day, tz, rows, user_id=request[USER_ID], now=now))
 
 
+@routes.get("/lot")
+async def lot_calendar(request: web.Request) -> web.Response:
+    """The lot's own calendar, so clients never derive dates from the browser's zone."""
+    settings = request.app[SETTINGS]
+    today = slots.today(settings.tz)
+    return json_response(
+        {
+            "timezone": settings.tz.key,
+            "today": today.isoformat(),
+            "last_bookable_day": (today + timedelta(days=settings.booking_horizon_days)).isoformat(),
+            "slots": [slot.as_json()["label"] for slot in slots.slots_on(today, settings.tz)],
+        }
+    )
+
+
 @routes.post("/reservations")
 async def create_reservation(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]

@@ -118,6 +118,7 @@ def fuzz(operation_id: str, max_examples: int = 100) -> Callable[..., None]:
 # Each login costs the server a bcrypt check (~0.25 s of CPU).
 test_fuzz_login = fuzz("login", max_examples=30)
 test_fuzz_get_spots = fuzz("getSpots")
+test_fuzz_get_lot = fuzz("getLot", max_examples=5)
 test_fuzz_create_reservation = fuzz("createReservation")
 test_fuzz_list_reservations = fuzz("listReservations")
 test_fuzz_get_reservation = fuzz("getReservation")

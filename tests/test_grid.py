@@ -131,3 +131,19 @@ async def test_a_morning_slot_far_east_of_utc_belongs_to_its_local_day(make_clie
     assert (await client.post("/reservations", json=body, headers=auth())).status == 201
     assert states(await grid(client, auth(), day))[3] == ["booked", "available", "available"]
     assert states(await grid(client, auth(), day - timedelta(days=1)))[3] == ["available"] * 3
+
+
+async def test_the_lot_calendar_gives_the_lots_today_and_horizon_not_utcs(make_client, auth):
+    # +14 and -11 hours: for most of any UTC day, one of them is on another date.
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        client = await make_client(parking_timezone=zone, booking_horizon_days=7)
+        response = await client.get("/lot", headers=auth())
+        assert response.status == 200
+        body = await response.json()
+        lot_today = today(ZoneInfo(zone))
+        assert body == {
+            "timezone": zone,
+            "today": lot_today.isoformat(),
+            "last_bookable_day": (lot_today + timedelta(days=7)).isoformat(),
+            "slots": ["08:00–12:00", "12:00–16:00", "16:00–20:00"],
+        }
