@@ -10,29 +10,19 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, frontend, reports, views
-from .auth import (
-    KnownUsers,
-    LoginThrottle,
-    PasswordAuthenticator,
-    TokenService,
-    identity_middleware,
-)
+from . import db, frontend, realtime
+from .auth import KNOWN_USERS, TOKENS, KnownUsers, TokenService, identity_middleware
 from .errors import error_middleware
-from .keys import (
-    DATABASE_URL,
-    HUB,
-    KNOWN_USERS,
+from .login import (
     LOGIN_THROTTLE,
     PASSWORD_AUTHENTICATOR,
-    POOL,
-    SETTINGS,
-    SWEEPER,
-    TOKENS,
+    LoginThrottle,
+    PasswordAuthenticator,
 )
-from .realtime import EventListener, Hub
-from .settings import Settings
+from .realtime import HUB, EventListener, Hub
+from .settings import SETTINGS, Settings
 from .sweeper import Sweeper
+from .views import drivers, reports, session
 
 log = logging.getLogger(__name__)
 
@@ -46,31 +36,25 @@ def create_app(settings: Settings) -> web.Application:
         secret = secrets.token_urlsafe(48)
         log.warning("JWT_SECRET is not set: using a random secret; tokens die with this process")
     tokens = TokenService(secret, settings.jwt_ttl_seconds)
-    known_users = KnownUsers()
 
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[
-            error_middleware,
-            tokens.middleware(),
-            identity_middleware(known_users, POOL),
-        ],
+        middlewares=[error_middleware, tokens.middleware(), identity_middleware],
     )
     app[SETTINGS] = settings
     app[TOKENS] = tokens
-    app[KNOWN_USERS] = known_users
+    app[KNOWN_USERS] = KnownUsers()
     app[LOGIN_THROTTLE] = LoginThrottle(
         settings.login_max_failures, settings.login_failure_window_seconds
     )
-
     app[HUB] = Hub()
 
     # Started in this order, stopped in reverse.
     app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
     # Sockets must close before aiohttp waits for handlers to finish on shutdown.
     app.on_shutdown.append(_close_sockets)
-    app.add_routes(views.routes)
-    app.add_routes(reports.routes)
+    for module in (session, drivers, reports, realtime):
+        app.add_routes(module.routes)
     frontend.setup(app, settings.static_dir)
     app.on_response_prepare.append(frontend.security_headers)
     return app
@@ -81,8 +65,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     async with db.database_url(settings) as url:
         await db.run_migrations(url, settings.migrations_dir)
         pool = await db.create_pool(url, settings)
-        app[DATABASE_URL] = url
-        app[POOL] = pool
+        app[db.DATABASE_URL] = url
+        app[db.POOL] = pool
         app[PASSWORD_AUTHENTICATOR] = PasswordAuthenticator(pool)
         try:
             yield
@@ -91,7 +75,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _event_listener(app: web.Application) -> AsyncIterator[None]:
-    listener = EventListener(app[DATABASE_URL], app[HUB])
+    listener = EventListener(app[db.DATABASE_URL], app[HUB])
     task = asyncio.create_task(listener.run(), name="event-listener")
     try:
         # Serve only once events flow, so no change goes unseen after startup.
@@ -103,8 +87,7 @@ async def _event_listener(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
-    sweeper = Sweeper(app[POOL], app[SETTINGS].sweep_interval_seconds)
-    app[SWEEPER] = sweeper
+    sweeper = Sweeper(app[db.POOL], app[SETTINGS].sweep_interval_seconds)
     task = asyncio.create_task(sweeper.run(), name="stale-booking-sweeper")
     yield
     await _stop(task)

@@ -13,12 +13,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+from aiohttp import web
 
 from .settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "smart_parking"
+
+# A pool or a single connection: the repository runs each statement on either.
+Db = asyncpg.Pool | asyncpg.Connection
+
+DATABASE_URL = web.AppKey("database_url", str)
+POOL = web.AppKey("pool", asyncpg.Pool)
 
 
 class DatabaseStartupError(RuntimeError):

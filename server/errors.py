@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiohttp import web
+
+from .responses import error_response
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ class TooManyAttempts(ApiError):
 class DatabaseUnavailable(ApiError):
     status, code = 503, "database_unavailable"
 
+    def __init__(self, message: str = "The database is unavailable. Please retry shortly.") -> None:
+        super().__init__(message)
+
 
 # aiohttp raises these itself (routing, body limits) or through aiohttp-jwt.
 _HTTP_CODES = {
@@ -102,19 +105,6 @@ DATABASE_DOWN_ERRORS = (
 )
 
 
-# Messages contain en dashes ("08:00–12:00"); send them as UTF-8, not \u escapes.
-json_dumps = functools.partial(json.dumps, ensure_ascii=False)
-json_response = functools.partial(web.json_response, dumps=json_dumps)
-
-
-def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> web.Response:
-    return json_response(
-        {"error": {"code": code, "message": message}}, status=status, headers=headers
-    )
-
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -136,9 +126,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(exc.status, code, exc.reason, headers)
     except DATABASE_DOWN_ERRORS as exc:
         log.warning("Database unavailable for %s %s: %r", request.method, request.path, exc)
-        return error_response(
-            503, DatabaseUnavailable.code, "The database is unavailable. Please retry shortly."
-        )
+        unavailable = DatabaseUnavailable()
+        return error_response(unavailable.status, unavailable.code, unavailable.message)
     except Exception:
         log.exception("Unhandled error for %s %s", request.method, request.path)
         return error_response(500, "internal_error", "Something went wrong on our side.")

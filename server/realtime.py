@@ -12,10 +12,14 @@ from typing import Any
 import asyncpg
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from .auth import KnownUsers, TokenService
+from .auth import KNOWN_USERS, TOKENS, KnownUsers, TokenService
+from .db import POOL
 from .errors import Forbidden, Unauthorized
+from .settings import SETTINGS
 
 log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
 
 CHANNEL = "reservation_events"
 LISTENER_NAME = "smart-parking-listener"
@@ -74,6 +78,9 @@ class Hub:
         )
 
 
+HUB = web.AppKey("hub", Hub)
+
+
 async def _abort(ws: web.WebSocketResponse) -> None:
     try:
         async with asyncio.timeout(1):
@@ -89,6 +96,21 @@ def check_origin(request: web.Request, allowed: tuple[str, ...]) -> None:
         return
     if origin.rstrip("/") not in (f"{request.scheme}://{request.host}", *allowed):
         raise Forbidden(f"WebSocket connections from origin {origin!r} are not allowed.")
+
+
+@routes.get("/ws")
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    """Live slot events for one client; see the README for the protocol."""
+    settings = request.app[SETTINGS]
+    check_origin(request, settings.allowed_origins)
+    return await serve_socket(
+        request,
+        hub=request.app[HUB],
+        tokens=request.app[TOKENS],
+        known_users=request.app[KNOWN_USERS],
+        pool=request.app[POOL],
+        auth_timeout=settings.ws_auth_timeout_seconds,
+    )
 
 
 async def serve_socket(

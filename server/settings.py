@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aiohttp import web
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
@@ -127,3 +129,6 @@ def _origins(raw: str) -> tuple[str, ...]:
         if not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} must start with http:// or https://")
     return origins
+
+
+SETTINGS = web.AppKey("settings", Settings)

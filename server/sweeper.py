@@ -7,18 +7,19 @@ import logging
 from typing import Any
 
 from . import repository
+from .db import Db
 
 log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    def __init__(self, pool: repository.Db, interval_seconds: float) -> None:
+    def __init__(self, pool: Db, interval_seconds: float) -> None:
         self._pool = pool
         self._interval = interval_seconds
 
     async def release_expired(self) -> list[dict[str, Any]]:
         """One sweep. A single UPDATE, so concurrent sweeps never release a row twice."""
-        released = await repository.release_expired(self._pool)
+        released = await repository.reservations.release_expired(self._pool)
         for row in released:
             log.info("Auto-released Spot #%d (Reservation ID %d)", row["spot_number"], row["id"])
         return released

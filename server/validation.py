@@ -10,6 +10,15 @@ from aiohttp import web
 
 from .errors import BadRequest, ValidationFailed
 
+# A route pattern for numeric ids, capped at 18 digits so an id always fits
+# PostgreSQL's bigint; anything else is not a route, so it answers 404.
+RESERVATION_ID = r"{id:\d{1,18}}"
+
+
+def path_id(request: web.Request) -> int:
+    """The {id} of a route declared with RESERVATION_ID."""
+    return int(request.match_info["id"])
+
 
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object; the app's client_max_size bounds its size."""

@@ -160,7 +160,7 @@ def tokens() -> TokenService:
 @pytest.fixture
 def auth(user_ids: dict[str, int], tokens: TokenService) -> Callable[[str], dict[str, str]]:
     """Authorization headers for a seed driver, without paying for a bcrypt login."""
-    from server.repository import User
+    from server.repository.users import User
 
     def headers(email: str = DRIVER1) -> dict[str, str]:
         user = User(user_ids[email], email, email, "driver")

@@ -20,7 +20,7 @@ from pgserver import pg_ctl
 from server import db
 from server.app import create_app
 from server.auth import TokenService
-from server.repository import User
+from server.repository.users import User
 from server.settings import PROJECT_ROOT, Settings
 from tests.conftest import (
     DRIVER1,

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from server.auth import TokenService
 from server.frontend import OPENAPI_DOCUMENT
-from server.repository import User
+from server.repository.users import User
 from server.slots import slots_on
 from tests.conftest import DRIVER1, tomorrow
 

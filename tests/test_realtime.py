@@ -15,8 +15,9 @@ import asyncpg
 import jwt
 import pytest
 
-from server.keys import SWEEPER
+from server.db import POOL
 from server.realtime import LISTENER_NAME
+from server.sweeper import Sweeper
 from tests.conftest import (
     DRIVER1,
     DRIVER2,
@@ -202,7 +203,8 @@ async def test_two_sweepers_at_once_release_each_booking_exactly_once(
     watcher = await open_socket(first, "/ws", _token(driver_ids[1]))
     ids = await _insert_expired_bookings(db_conn, driver_ids[0], list(spot_ids.values()))
     results = await asyncio.gather(
-        *(app.app[SWEEPER].release_expired() for app in (first, second, first, second))
+        # Each app's own pool, as its sweeper task uses it; four sweeps at once.
+        *(Sweeper(app.app[POOL], 60).release_expired() for app in (first, second, first, second))
     )
     released_ids = sorted(row["id"] for result in results for row in result)
     assert released_ids == sorted(ids)

@@ -69,13 +69,13 @@ def note(report: Report, what: str, result: LoadResult, cpu: str) -> None:
 
 
 async def db_ceiling(database: Database, report: Report) -> float:
-    """Bookings/s of repository.book itself, through a pool like the server's."""
+    """Bookings/s of repository.reservations.book itself, through a pool like the server's."""
     pool = await db.create_pool(database.url, database.settings)
 
     def book(booking: Booking) -> Operation:
         async def operation() -> str:
             try:
-                await repository.book(
+                await repository.reservations.book(
                     pool, user_id=booking.user_id, spot_id=booking.spot_id, slot=booking.slot
                 )
             except ApiError as exc:
@@ -96,7 +96,7 @@ async def db_ceiling(database: Database, report: Report) -> float:
     size = database.settings.database_pool_size
     report.rows.append(
         Row(
-            f"1. DB ceiling: repository.book, pool of {size}, {CONCURRENCY} tasks",
+            f"1. DB ceiling: repository.reservations.book, pool of {size}, {CONCURRENCY} tasks",
             f"{result.rate:,.0f} /s",
             "reference",
         )

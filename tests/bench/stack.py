@@ -17,7 +17,7 @@ import psutil
 
 from server import db
 from server.auth import TokenService
-from server.repository import User
+from server.repository.users import User
 from server.settings import PROJECT_ROOT, Settings
 from server.slots import Slot, slots_on, today
 from tests.support import recreate_database, server_process

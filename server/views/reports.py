@@ -1,4 +1,4 @@
-"""Read-only reports over reservations: occupancy by hour, and a driver's CSV history."""
+"""Reports: occupancy by hour of day, and a driver's history as CSV."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from . import repository, slots
-from .auth import USER_ID
-from .errors import ValidationFailed, json_response
-from .keys import POOL, SETTINGS
-from .validation import date_param
-from .views import local_time
+from .. import repository, slots
+from ..auth import USER_ID
+from ..db import POOL
+from ..errors import ValidationFailed
+from ..responses import json_response
+from ..settings import SETTINGS
+from ..slots import local_time
+from ..validation import date_param
 
 routes = web.RouteTableDef()
 
@@ -32,7 +34,7 @@ async def export_reservations(request: web.Request) -> web.StreamResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
-    async with repository.export_reservations(
+    async with repository.reports.export_reservations(
         request.app[POOL], user_id=request[USER_ID]
     ) as cursor:
         await response.prepare(request)
@@ -85,7 +87,7 @@ async def occupancy_stats(request: web.Request) -> web.Response:
         raise ValidationFailed(f"The range may cover at most {MAX_STATS_DAYS} days.")
     start, _ = slots.day_bounds(first, tz)
     _, end = slots.day_bounds(last, tz)
-    rows = await repository.occupancy_by_hour(
+    rows = await repository.reports.occupancy_by_hour(
         request.app[POOL], start=start, end=end, timezone=tz.key, now=datetime.now(UTC)
     )
     spot_count = rows[0]["spot_count"]

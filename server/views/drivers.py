@@ -1,0 +1,109 @@
+"""A driver's handlers: the lot's calendar, the grid, and their own reservations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from .. import repository, slots
+from ..auth import USER_ID
+from ..db import POOL
+from ..errors import ValidationFailed
+from ..responses import json_response
+from ..settings import SETTINGS
+from ..shapes import grid_json, reservation_json
+from ..validation import (
+    RESERVATION_ID,
+    date_param,
+    instant_field,
+    int_field,
+    json_object,
+    path_id,
+)
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/lot")
+async def lot_calendar(request: web.Request) -> web.Response:
+    """The lot's own calendar, so clients never derive dates from the browser's zone."""
+    settings = request.app[SETTINGS]
+    today = slots.today(settings.tz)
+    last_day = today + timedelta(days=settings.booking_horizon_days)
+    return json_response(
+        {
+            "timezone": settings.tz.key,
+            "today": today.isoformat(),
+            "last_bookable_day": last_day.isoformat(),
+            "slots": [slot.label for slot in slots.slots_on(today, settings.tz)],
+        }
+    )
+
+
+@routes.get("/spots")
+async def spots_grid(request: web.Request) -> web.Response:
+    """Every spot with its three slots on ?date= (default: today in the lot's zone)."""
+    tz = request.app[SETTINGS].tz
+    day = date_param(request, "date", default=slots.today(tz))
+    day_start, day_end = slots.day_bounds(day, tz)
+    now = datetime.now(UTC)
+    rows = await repository.spots.grid(
+        request.app[POOL], day_start=day_start, day_end=day_end, now=now
+    )
+    return json_response(grid_json(day, tz, rows, user_id=request[USER_ID], now=now))
+
+
+@routes.post("/reservations")
+async def create_reservation(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    tz = settings.tz
+    body = await json_object(request)
+    spot_id = int_field(body, "spot_id")
+    start = instant_field(body, "start_time")
+    end = instant_field(body, "end_time")
+    slot = slots.slot_for(start, end, tz)
+    if slot.end <= datetime.now(UTC):
+        raise ValidationFailed(f"The slot {slot.describe()} has already ended.")
+    last_day = slots.today(tz) + timedelta(days=settings.booking_horizon_days)
+    if slot.start.date() > last_day:
+        raise ValidationFailed(
+            f"Bookings open {settings.booking_horizon_days} days ahead; "
+            f"the last bookable day is {last_day.isoformat()}."
+        )
+    reservation = await repository.reservations.book(
+        request.app[POOL], user_id=request[USER_ID], spot_id=spot_id, slot=slot
+    )
+    return json_response(
+        reservation_json(reservation, tz),
+        status=201,
+        headers={"Location": f"/reservations/{reservation['id']}"},
+    )
+
+
+@routes.get(f"/reservations/{RESERVATION_ID}")
+async def get_reservation(request: web.Request) -> web.Response:
+    reservation = await repository.reservations.get_reservation(
+        request.app[POOL], reservation_id=path_id(request), user_id=request[USER_ID]
+    )
+    return json_response(reservation_json(reservation, request.app[SETTINGS].tz))
+
+
+@routes.put(f"/reservations/{RESERVATION_ID}/complete")
+async def complete_reservation(request: web.Request) -> web.Response:
+    reservation = await repository.reservations.complete(
+        request.app[POOL], reservation_id=path_id(request), user_id=request[USER_ID]
+    )
+    return json_response(reservation_json(reservation, request.app[SETTINGS].tz))
+
+
+@routes.get("/reservations")
+async def list_reservations(request: web.Request) -> web.Response:
+    status = request.query.get("status")
+    if status not in (None, "booked", "completed"):
+        raise ValidationFailed("'status' must be 'booked' or 'completed'.")
+    reservations = await repository.reservations.list_reservations(
+        request.app[POOL], user_id=request[USER_ID], status=status
+    )
+    tz = request.app[SETTINGS].tz
+    return json_response({"reservations": [reservation_json(r, tz) for r in reservations]})

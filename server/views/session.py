@@ -1,0 +1,59 @@
+"""Signing in, and the health checks that load balancers and containers ask."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from .. import repository
+from ..auth import TOKENS
+from ..db import POOL
+from ..errors import DatabaseUnavailable, InvalidCredentials
+from ..login import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR
+from ..responses import json_response
+from ..validation import json_object, string_field
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    email = string_field(body, "email", max_length=254).strip()
+    password = string_field(body, "password", max_length=1024)
+    throttle = request.app[LOGIN_THROTTLE]
+    # Keyed by client too, so an attacker cannot lock a driver out from elsewhere.
+    key = (email.lower(), request.remote or "")
+    throttle.check(key)
+    try:
+        user = await request.app[PASSWORD_AUTHENTICATOR].authenticate(
+            {"email": email, "password": password}
+        )
+    except InvalidCredentials:
+        throttle.record_failure(key)
+        raise
+    throttle.reset(key)
+    tokens = request.app[TOKENS]
+    return json_response(
+        {
+            "token": tokens.issue(user),
+            "token_type": "Bearer",
+            "expires_in": tokens.ttl_seconds,
+            "user": user.as_json(),
+        }
+    )
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await asyncio.wait_for(repository.database.ping(request.app[POOL]), timeout=2)
+    except Exception as exc:  # any failure means "not ready", whatever its type
+        raise DatabaseUnavailable(f"Database check failed: {type(exc).__name__}") from None
+    return json_response({"status": "ready"})
