@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
-from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 import asyncpg
 import pytest
@@ -16,14 +14,17 @@ import pytest
 from server import db
 from server.app import create_app
 from server.auth import TokenService
+from server.repository.users import User
 from server.settings import PROJECT_ROOT, Settings
-from tests.support import recreate_database, run_async, server_process
+from tests.support import (
+    DRIVER1,
+    TEST_JWT_SECRET,
+    recreate_database,
+    run_async,
+    server_process,
+    with_database,
+)
 
-T = TypeVar("T")
-TEST_JWT_SECRET = "test-secret-" + "0123456789abcdef" * 4  # 76 chars: long enough even for HS512
-DRIVER1 = "driver1@parking.com"
-DRIVER2 = "driver2@parking.com"
-PASSWORD = "password123"
 TEST_PGDATA = PROJECT_ROOT / ".data" / "test-postgres"
 
 
@@ -35,15 +36,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     start theirs.
     """
     items.sort(key=lambda item: "tests/e2e/" in item.nodeid)
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +152,6 @@ def tokens() -> TokenService:
 @pytest.fixture
 def auth(user_ids: dict[str, int], tokens: TokenService) -> Callable[[str], dict[str, str]]:
     """Authorization headers for a seed driver, without paying for a bcrypt login."""
-    from server.repository.users import User
 
     def headers(email: str = DRIVER1) -> dict[str, str]:
         user = User(user_ids[email], email, email, "driver")
@@ -195,29 +186,3 @@ def spot_ids(database_url: str) -> dict[int, int]:
             await conn.close()
 
     return run_async(fetch)
-
-
-def slot_body(spot_id: int, day: Any, index: int = 0, tz: str = "UTC") -> dict[str, Any]:
-    """A POST /reservations body for slot `index` (0-2) of `day` in zone `tz`."""
-    from zoneinfo import ZoneInfo
-
-    from server.slots import slots_on
-
-    slot = slots_on(day, ZoneInfo(tz))[index]
-    return {"spot_id": spot_id, "start_time": slot.start.isoformat(), "end_time": slot.end.isoformat()}
-
-
-def tomorrow(tz: str = "UTC") -> Any:
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
-    from server.slots import today
-
-    return today(ZoneInfo(tz)) + timedelta(days=1)
-
-
-async def eventually(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Wait until predicate() holds, checking often, failing after `timeout` seconds."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -12,14 +13,23 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
+import aiohttp
 import asyncpg
 
 from server.settings import PROJECT_ROOT
+from server.slots import slots_on, today
 
 T = TypeVar("T")
+TEST_JWT_SECRET = "test-secret-" + "0123456789abcdef" * 4  # 76 chars: long enough even for HS512
+DRIVER1 = "driver1@parking.com"
+DRIVER2 = "driver2@parking.com"
+PASSWORD = "password123"
 
 
 def run_async(make_coro: Callable[[], Awaitable[T]]) -> T:
@@ -89,3 +99,62 @@ def server_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# --- databases ----------------------------------------------------------------
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+# --- bookings -----------------------------------------------------------------
+
+
+def slot_body(spot_id: int, day: date, index: int = 0, tz: str = "UTC") -> dict[str, Any]:
+    """A POST /reservations body for slot `index` (0-2) of `day` in zone `tz`."""
+    slot = slots_on(day, ZoneInfo(tz))[index]
+    return {"spot_id": spot_id, "start_time": slot.start.isoformat(), "end_time": slot.end.isoformat()}
+
+
+def tomorrow(tz: str = "UTC") -> date:
+    return today(ZoneInfo(tz)) + timedelta(days=1)
+
+
+# --- waiting and WebSockets ---------------------------------------------------------
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Wait until predicate() holds, checking often, failing after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def receive_json(ws: Any, timeout: float = 1.0) -> dict[str, Any]:
+    message = await ws.receive(timeout=timeout)
+    assert message.type == aiohttp.WSMsgType.TEXT, message
+    return json.loads(message.data)
+
+
+async def next_of_type(ws: Any, kind: str, timeout: float = 1.0) -> dict[str, Any]:
+    """The next message of this type, skipping others, within `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await receive_json(ws, timeout)
+            if message["type"] == kind:
+                return message
+
+
+async def open_socket(session: Any, url: str, token: str | None) -> Any:
+    """A socket on `url`, authenticated with `token` (and past "ready") unless it is None."""
+    ws = await session.ws_connect(url)
+    if token is not None:
+        await ws.send_json({"type": "auth", "token": token})
+        assert await receive_json(ws) == {"type": "ready"}
+    return ws

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from tests.conftest import database_name
+from tests.support import database_name
 
 
 async def test_unknown_route_is_a_json_404(client, auth):

@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from tests.conftest import TEST_JWT_SECRET
+from tests.support import TEST_JWT_SECRET
 
 
 def _token(claims: dict, secret: str = TEST_JWT_SECRET, algorithm: str = "HS256") -> str:

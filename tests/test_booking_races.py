@@ -8,7 +8,7 @@ from collections import Counter
 import aiohttp
 import asyncpg
 
-from tests.conftest import DRIVER1, DRIVER2, slot_body, tomorrow
+from tests.support import DRIVER1, DRIVER2, slot_body, tomorrow
 
 RACERS = 60
 

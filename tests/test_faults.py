@@ -22,18 +22,19 @@ from server.app import create_app
 from server.auth import TokenService
 from server.repository.users import User
 from server.settings import PROJECT_ROOT, Settings
-from tests.conftest import (
+from tests.support import (
     DRIVER1,
     DRIVER2,
     PASSWORD,
     TEST_JWT_SECRET,
     eventually,
+    next_of_type,
+    open_socket,
+    run_async,
     slot_body,
     tomorrow,
     with_database,
 )
-from tests.support import run_async
-from tests.test_realtime import next_of_type, open_socket
 
 FAULT_PGDATA = PROJECT_ROOT / ".data" / "fault-postgres"
 FAULT_DATABASE = "smart_parking_faults"

@@ -25,7 +25,7 @@ from server.auth import TokenService
 from server.frontend import OPENAPI_DOCUMENT
 from server.repository.users import User
 from server.slots import slots_on
-from tests.conftest import DRIVER1, tomorrow
+from tests.support import DRIVER1, tomorrow
 
 CONFIG = schemathesis.Config.from_dict(
     {

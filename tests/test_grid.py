@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from server.slots import slots_on, today
-from tests.conftest import DRIVER1, DRIVER2, slot_body, tomorrow
+from tests.support import DRIVER1, DRIVER2, slot_body, tomorrow
 
 
 async def grid(client, headers, day=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt
 
-from tests.conftest import DRIVER1, PASSWORD, TEST_JWT_SECRET
+from tests.support import DRIVER1, PASSWORD, TEST_JWT_SECRET
 
 
 async def test_seed_driver_logs_in_and_gets_a_bearer_token(client, user_ids):

@@ -17,7 +17,7 @@ from server.app import create_app
 from server.auth import PUBLIC_PATHS
 from server.errors import _HTTP_CODES, ApiError
 from server.frontend import APP_PAGES, OPENAPI_DOCUMENT, STATIC_PREFIX
-from tests.conftest import DRIVER1, DRIVER2, PASSWORD, slot_body, tomorrow
+from tests.support import DRIVER1, DRIVER2, PASSWORD, slot_body, tomorrow
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 

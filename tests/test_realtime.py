@@ -18,12 +18,15 @@ import pytest
 from server.db import POOL
 from server.realtime import LISTENER_NAME
 from server.sweeper import Sweeper
-from tests.conftest import (
+from tests.support import (
     DRIVER1,
     DRIVER2,
     TEST_JWT_SECRET,
     database_name,
     eventually,
+    next_of_type,
+    open_socket,
+    receive_json,
     slot_body,
     tomorrow,
 )
@@ -33,29 +36,6 @@ def _token(user_id: int, lifetime: int = 600) -> str:
     now = int(time.time())
     claims = {"sub": str(user_id), "email": "x", "role": "driver", "iat": now, "exp": now + lifetime}
     return jwt.encode(claims, TEST_JWT_SECRET, algorithm="HS256")
-
-
-async def receive_json(ws: Any, timeout: float = 1.0) -> dict[str, Any]:
-    message = await ws.receive(timeout=timeout)
-    assert message.type == aiohttp.WSMsgType.TEXT, message
-    return json.loads(message.data)
-
-
-async def next_of_type(ws: Any, kind: str, timeout: float = 1.0) -> dict[str, Any]:
-    """The next message of this type, skipping others, within `timeout` seconds."""
-    async with asyncio.timeout(timeout):
-        while True:
-            message = await receive_json(ws, timeout)
-            if message["type"] == kind:
-                return message
-
-
-async def open_socket(session: Any, url: str, token: str | None) -> Any:
-    ws = await session.ws_connect(url)
-    if token is not None:
-        await ws.send_json({"type": "auth", "token": token})
-        assert await receive_json(ws) == {"type": "ready"}
-    return ws
 
 
 async def close_code(ws: Any, timeout: float = 3.0) -> int | None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import DRIVER1, DRIVER2, slot_body, tomorrow
+from tests.support import DRIVER1, DRIVER2, slot_body, tomorrow
 
 
 async def book(client, headers, body):

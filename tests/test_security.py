@@ -33,15 +33,15 @@ import yaml
 
 from server.frontend import OPENAPI_DOCUMENT
 from server.settings import PROJECT_ROOT
-from tests.conftest import (
+from tests.support import (
     DRIVER1,
     DRIVER2,
     PASSWORD,
     TEST_JWT_SECRET,
+    server_process,
     slot_body,
     tomorrow,
 )
-from tests.support import server_process
 
 WRONG_PASSWORD = "Wr0ng-but-distinctive-passw0rd"
 # A line of server/settings.py: if a response carries it, the source leaked.

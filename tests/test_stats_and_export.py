@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.slots import today
-from tests.conftest import DRIVER1, DRIVER2, slot_body, tomorrow
+from tests.support import DRIVER1, DRIVER2, slot_body, tomorrow
 
 UTC = ZoneInfo("UTC")
 
