@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from . import repository
 from .auth import KNOWN_USERS, TOKENS, KnownUsers, TokenService
 from .db import POOL
 from .errors import Forbidden, Unauthorized
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
-CHANNEL = "reservation_events"
 LISTENER_NAME = "smart-parking-listener"
 HEARTBEAT_SECONDS = 20.0
 # Application-defined close code (4000-4999): "authenticate again".
@@ -214,7 +214,9 @@ class EventListener:
             # Bound now: the next loop's event must not be set by this connection.
             conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
             try:
-                await conn.add_listener(CHANNEL, self._forward)
+                # The database names its channel; see repository/database.py.
+                channel = await repository.database.event_channel(conn)
+                await conn.add_listener(channel, self._forward)
                 self.listening.set()
                 failures = 0
                 if connected_before:

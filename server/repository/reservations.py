@@ -2,8 +2,9 @@
 
 None of these functions announces its change. The triggers on `reservations`
 (db/migrations/*_notify_reservation_changes.sql) publish every insert and every
-status change with pg_notify, in the same transaction, on the channel that
-realtime.EventListener listens to, which fans the message out to the WebSockets.
+status change with pg_notify, in the same transaction, on the channel named by
+parking_events_channel(); realtime.EventListener listens there and fans the
+message out to the WebSockets.
 """
 
 from __future__ import annotations
