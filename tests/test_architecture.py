@@ -1,0 +1,76 @@
+"""server/ reads top-down: no import cycles, and only the app factory imports handlers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from server.settings import PROJECT_ROOT
+
+SERVER = PROJECT_ROOT / "server"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The server modules `path` imports, with relative imports resolved."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            # `from . import repository` imports the module repository itself.
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                found.add(candidate if candidate in modules else base)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found & modules
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = sorted(SERVER.rglob("*.py"))
+    modules = {module_name(path) for path in paths}
+    return {module_name(path): imported_modules(path, modules) for path in paths}
+
+
+def test_the_graph_sees_the_modules_it_should():
+    graph = import_graph()
+    assert "server.views.drivers" in graph["server.app"]
+    assert "server.repository" in graph["server.views.drivers"]
+    assert "server.db" in graph["server.auth"]
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = import_graph()
+    cycles = []
+
+    def visit(module: str, path: list[str]) -> None:
+        for imported in sorted(graph[module]):
+            if imported in path:
+                cycles.append([*path[path.index(imported) :], imported])
+            elif imported not in done:
+                visit(imported, [*path, imported])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module])
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_only_the_app_factory_imports_the_handlers():
+    for module, imports in import_graph().items():
+        handlers = {name for name in imports if name.startswith("server.views")}
+        if module not in ("server.app", "server.views") and not module.startswith("server.views."):
+            assert not handlers, f"{module} imports handler modules {handlers}"
+        if module.startswith("server.views."):
+            siblings = handlers - {"server.views"}
+            assert not siblings, f"{module} reaches sideways into {siblings}"
