@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -109,10 +110,27 @@ TOKENS = web.AppKey("tokens", TokenService)
 KNOWN_USERS = web.AppKey("known_users", KnownUsers)
 
 
+_PUBLIC = tuple(re.compile(pattern) for pattern in PUBLIC_PATHS)
+
+
+def is_public(path: str) -> bool:
+    return any(pattern.match(path) for pattern in _PUBLIC)
+
+
 @web.middleware
 async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turns verified claims into request[USER_ID], refusing unknown users."""
+    """Turns verified claims into request[USER_ID], refusing unknown users.
+
+    aiohttp-jwt lets OPTIONS through unchecked (for CORS preflights, which this
+    same-origin API does not serve), so its token is checked here instead:
+    OPTIONS cannot map the API anonymously.
+    """
     claims = request.get(CLAIMS_KEY)
+    if claims is None and not is_public(request.path):
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthorized("Missing authorization token")
+        claims = request.app[TOKENS].decode(token)
     if claims is not None:
         user_id = user_id_from_claims(claims)
         await request.app[KNOWN_USERS].require(request.app[POOL], user_id)

@@ -76,3 +76,17 @@ async def test_whitelist_is_not_prefix_matched(client, path):
 async def test_public_paths_need_no_token(client):
     assert (await client.get("/healthz")).status == 200
     assert (await client.get("/readyz")).status == 200
+
+
+@pytest.mark.parametrize("path", ["/reservations", "/nope"])
+async def test_options_without_a_token_is_the_same_401_as_any_method(client, path):
+    # aiohttp-jwt lets OPTIONS through unchecked: anonymous OPTIONS used to map
+    # the API (405 for a real path, 404 for an unknown one).
+    response = await client.options(path)
+    assert response.status == 401
+    assert (await response.json())["error"]["code"] == "unauthorized"
+
+
+async def test_options_with_a_token_reaches_the_router(client, auth):
+    response = await client.options("/reservations", headers=auth())
+    assert response.status == 405
