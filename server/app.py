@@ -11,18 +11,26 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from . import db, frontend, realtime
-from .auth import KNOWN_USERS, TOKENS, KnownUsers, TokenService, identity_middleware
+from .auth import (
+    IDENTITIES,
+    TOKENS,
+    Identities,
+    TokenService,
+    admin_middleware,
+    identity_middleware,
+)
 from .errors import error_middleware
+from .listener import EventListener
 from .login import (
     LOGIN_THROTTLE,
     PASSWORD_AUTHENTICATOR,
     LoginThrottle,
     PasswordAuthenticator,
 )
-from .realtime import HUB, EventListener, Hub
+from .realtime import HUB, Hub
 from .settings import SETTINGS, Settings
 from .sweeper import Sweeper
-from .views import drivers, reports, session
+from .views import admin_board, admin_lot, drivers, reports, session
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +47,11 @@ def create_app(settings: Settings) -> web.Application:
 
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[error_middleware, tokens.middleware(), identity_middleware],
+        middlewares=[error_middleware, tokens.middleware(), identity_middleware, admin_middleware],
     )
     app[SETTINGS] = settings
     app[TOKENS] = tokens
-    app[KNOWN_USERS] = KnownUsers()
+    app[IDENTITIES] = Identities()
     app[LOGIN_THROTTLE] = LoginThrottle(
         settings.login_max_failures, settings.login_failure_window_seconds
     )
@@ -53,7 +61,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
     # Sockets must close before aiohttp waits for handlers to finish on shutdown.
     app.on_shutdown.append(_close_sockets)
-    for module in (session, drivers, reports, realtime):
+    for module in (session, drivers, reports, admin_board, admin_lot, realtime):
         app.add_routes(module.routes)
     frontend.setup(app, settings.static_dir)
     app.on_response_prepare.append(frontend.security_headers)
@@ -75,7 +83,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _event_listener(app: web.Application) -> AsyncIterator[None]:
-    listener = EventListener(app[db.DATABASE_URL], app[HUB])
+    listener = EventListener(app[db.DATABASE_URL], app[HUB], app[IDENTITIES])
     task = asyncio.create_task(listener.run(), name="event-listener")
     try:
         # Serve only once events flow, so no change goes unseen after startup.

@@ -14,7 +14,7 @@ from aiohttp_jwt import JWTMiddleware
 
 from . import repository
 from .db import POOL, Db
-from .errors import Handler, Unauthorized
+from .errors import Forbidden, Handler, Unauthorized
 from .repository.users import User
 
 ALGORITHM = "HS256"
@@ -33,7 +33,6 @@ PUBLIC_PATHS = (
 )
 # aiohttp-jwt stores the decoded claims here; identity_middleware reads them.
 CLAIMS_KEY = "jwt_claims"
-USER_ID = web.RequestKey("user_id", int)
 
 
 @dataclass(frozen=True)
@@ -90,24 +89,55 @@ def user_id_from_claims(claims: Mapping[str, Any]) -> int:
     return int(sub)
 
 
-class KnownUsers:
-    """Remembers for a minute which token subjects are real users."""
+@dataclass(frozen=True)
+class Identity:
+    """Who is calling, with the role the database gives them now."""
+
+    user_id: int
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Identities:
+    """The current role of each token subject, remembered for at most `ttl_seconds`.
+
+    A token's own role claim is never trusted: demoting or deleting a user in
+    the database must take effect. The database publishes such changes
+    (users_notify_* triggers), and every instance's listener calls forget(),
+    so the minute-long memory only matters if an event was missed.
+    """
 
     def __init__(self, ttl_seconds: float = 60.0) -> None:
         self._ttl = ttl_seconds
-        self._checked: dict[int, float] = {}
+        self._known: dict[int, tuple[Identity, float]] = {}
 
-    async def require(self, db: Db, user_id: int) -> None:
+    async def get(self, db: Db, user_id: int) -> Identity:
         now = time.monotonic()
-        if now - self._checked.get(user_id, -self._ttl) < self._ttl:
-            return
-        if not await repository.users.user_exists(db, user_id=user_id):
+        known = self._known.get(user_id)
+        if known is not None and now - known[1] < self._ttl:
+            return known[0]
+        role = await repository.users.role_of(db, user_id=user_id)
+        if role is None:
+            self._known.pop(user_id, None)
             raise Unauthorized("Invalid token: unknown user.")
-        self._checked[user_id] = now
+        identity = Identity(user_id, role)
+        self._known[user_id] = (identity, now)
+        return identity
+
+    def forget(self, user_id: int) -> None:
+        self._known.pop(user_id, None)
+
+    def forget_all(self) -> None:
+        self._known.clear()
 
 
 TOKENS = web.AppKey("tokens", TokenService)
-KNOWN_USERS = web.AppKey("known_users", KnownUsers)
+IDENTITIES = web.AppKey("identities", Identities)
+IDENTITY = web.RequestKey("identity", Identity)
+ADMIN_PREFIX = "/admin/"
 
 
 _PUBLIC = tuple(re.compile(pattern) for pattern in PUBLIC_PATHS)
@@ -119,7 +149,7 @@ def is_public(path: str) -> bool:
 
 @web.middleware
 async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turns verified claims into request[USER_ID], refusing unknown users.
+    """Turns verified claims into request[IDENTITY], refusing unknown users.
 
     aiohttp-jwt lets OPTIONS through unchecked (for CORS preflights, which this
     same-origin API does not serve), so its token is checked here instead:
@@ -133,6 +163,13 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
         claims = request.app[TOKENS].decode(token)
     if claims is not None:
         user_id = user_id_from_claims(claims)
-        await request.app[KNOWN_USERS].require(request.app[POOL], user_id)
-        request[USER_ID] = user_id
+        request[IDENTITY] = await request.app[IDENTITIES].get(request.app[POOL], user_id)
+    return await handler(request)
+
+
+@web.middleware
+async def admin_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every /admin/ route, known or not, is the attendant's alone."""
+    if request.path.startswith(ADMIN_PREFIX) and not request[IDENTITY].is_admin:
+        raise Forbidden("Only the attendant may do this.")
     return await handler(request)

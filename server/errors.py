@@ -60,12 +60,28 @@ class ReservationNotFound(NotFound):
     code = "reservation_not_found"
 
 
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+class ClosureNotFound(NotFound):
+    code = "closure_not_found"
+
+
 class SlotTaken(ApiError):
     status, code = 409, "slot_taken"
 
 
 class AlreadyBookedInSlot(ApiError):
     status, code = 409, "already_booked_in_slot"
+
+
+class SpotClosed(ApiError):
+    status, code = 409, "spot_closed"
+
+
+class SpotNumberTaken(ApiError):
+    status, code = 409, "spot_number_taken"
 
 
 class TooManyAttempts(ApiError):

@@ -1,19 +1,18 @@
-"""WebSockets: authenticated sockets, fan-out, and the PostgreSQL LISTEN bridge feeding them."""
+"""WebSockets: the /ws endpoint, its authenticated sockets, and the fan-out to them."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import random
 import time
-from typing import Any
+from dataclasses import dataclass
 
 import asyncpg
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from . import repository
-from .auth import KNOWN_USERS, TOKENS, KnownUsers, TokenService
+from . import events
+from .auth import IDENTITIES, TOKENS, Identities, TokenService
 from .db import POOL
 from .errors import Forbidden, Unauthorized
 from .settings import SETTINGS
@@ -22,7 +21,6 @@ log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
-LISTENER_NAME = "smart-parking-listener"
 HEARTBEAT_SECONDS = 20.0
 # Application-defined close code (4000-4999): "authenticate again".
 CLOSE_UNAUTHORIZED = 4401
@@ -30,34 +28,59 @@ READY = json.dumps({"type": "ready"})
 RESYNC = json.dumps({"type": "resync"})
 
 
+@dataclass(frozen=True)
+class Client:
+    """Who a socket belongs to, as it was when the socket authenticated."""
+
+    user_id: int
+    is_admin: bool
+
+
 class Hub:
     """The sockets connected to this process, and the fan-out of messages to them."""
 
     def __init__(self, send_timeout: float = 2.0) -> None:
         self._send_timeout = send_timeout
-        self._sockets: set[web.WebSocketResponse] = set()
+        self._clients: dict[web.WebSocketResponse, Client] = {}
         self._broadcasts: set[asyncio.Task[None]] = set()
 
-    def add(self, ws: web.WebSocketResponse) -> None:
-        self._sockets.add(ws)
+    def add(self, ws: web.WebSocketResponse, client: Client) -> None:
+        self._clients[ws] = client
 
     def discard(self, ws: web.WebSocketResponse) -> None:
-        self._sockets.discard(ws)
+        self._clients.pop(ws, None)
 
-    def publish(self, message: str) -> None:
-        """Send an already-serialised message to every socket, without waiting."""
-        if not self._sockets:
+    def publish(self, message: events.Audiences) -> None:
+        """Send each socket the form of the event its audience may see, without waiting."""
+        deliveries = []
+        for ws, client in self._clients.items():
+            if client.is_admin:
+                text = message.admin
+            elif client.user_id == message.owner_id:
+                text = message.owner
+            else:
+                text = message.public
+            if text is not None:
+                deliveries.append((ws, text))
+        self._start(deliveries)
+
+    def broadcast(self, text: str) -> None:
+        """Send the same message to every socket, e.g. resync."""
+        self._start([(ws, text) for ws in self._clients])
+
+    def _start(self, deliveries: list[tuple[web.WebSocketResponse, str]]) -> None:
+        if not deliveries:
             return
-        task = asyncio.create_task(self._broadcast(message, list(self._sockets)))
+        task = asyncio.create_task(self._deliver(deliveries))
         # The loop holds tasks weakly; keep each until it is done.
         self._broadcasts.add(task)
         task.add_done_callback(self._broadcasts.discard)
 
-    async def _broadcast(self, message: str, sockets: list[web.WebSocketResponse]) -> None:
+    async def _deliver(self, deliveries: list[tuple[web.WebSocketResponse, str]]) -> None:
         # Concurrent sends under one shared deadline: a slow client costs only
         # itself. (One deadline for the batch rather than a timer per send: at
         # 1,000 sockets the per-send timers cost more than the sends.)
-        sends = {asyncio.ensure_future(ws.send_str(message)): ws for ws in sockets}
+        sends = {asyncio.ensure_future(ws.send_str(text)): ws for ws, text in deliveries}
         done, pending = await asyncio.wait(sends, timeout=self._send_timeout)
         for task in done:
             if task.exception() is not None:  # the client went away mid-send
@@ -69,9 +92,19 @@ class Hub:
             self.discard(sends[task])
         await asyncio.gather(*(_abort(sends[task]) for task in pending))
 
+    async def disconnect_user(self, user_id: int, reason: str) -> None:
+        """Close a user's sockets (deleted or role changed); clients reconnect or sign in."""
+        sockets = [ws for ws, client in self._clients.items() if client.user_id == user_id]
+        for ws in sockets:
+            self.discard(ws)
+        await asyncio.gather(
+            *(ws.close(code=CLOSE_UNAUTHORIZED, message=reason.encode()) for ws in sockets),
+            return_exceptions=True,
+        )
+
     async def close_all(self) -> None:
         """Close every socket with GOING_AWAY, e.g. on shutdown."""
-        sockets, self._sockets = list(self._sockets), set()
+        sockets, self._clients = list(self._clients), {}
         await asyncio.gather(
             *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
             return_exceptions=True,
@@ -107,7 +140,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         request,
         hub=request.app[HUB],
         tokens=request.app[TOKENS],
-        known_users=request.app[KNOWN_USERS],
+        identities=request.app[IDENTITIES],
         pool=request.app[POOL],
         auth_timeout=settings.ws_auth_timeout_seconds,
     )
@@ -118,24 +151,25 @@ async def serve_socket(
     *,
     hub: Hub,
     tokens: TokenService,
-    known_users: KnownUsers,
+    identities: Identities,
     pool: asyncpg.Pool,
     auth_timeout: float,
 ) -> web.WebSocketResponse:
     """One client: authenticate by first message, then stay registered until it leaves."""
-    # No per-message compression: each event is serialised once and the same
-    # bytes go to every socket; compressing would cost CPU per socket.
+    # No per-message compression: each event is serialised once per audience and
+    # the same bytes go to many sockets; compressing would cost CPU per socket.
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, compress=False)
     await ws.prepare(request)
-    claims = await _authenticate(ws, tokens, known_users, pool, auth_timeout)
-    if claims is None:
+    authenticated = await _authenticate(ws, tokens, identities, pool, auth_timeout)
+    if authenticated is None:
         return ws
-    hub.add(ws)
+    client, expires_at = authenticated
+    hub.add(ws, client)
     try:
         await ws.send_str(READY)
         # This task is the socket's only reader. Clients send nothing after auth;
         # reading still matters: it answers pings and notices the close.
-        async with asyncio.timeout(max(0.0, claims["exp"] - time.time())):
+        async with asyncio.timeout(max(0.0, expires_at - time.time())):
             async for _ in ws:
                 pass
     except TimeoutError:
@@ -148,10 +182,11 @@ async def serve_socket(
 async def _authenticate(
     ws: web.WebSocketResponse,
     tokens: TokenService,
-    known_users: KnownUsers,
+    identities: Identities,
     pool: asyncpg.Pool,
     timeout: float,
-) -> dict[str, Any] | None:
+) -> tuple[Client, float] | None:
+    """The client and when its token expires, or None after closing with 4401."""
     # Browsers cannot set headers on a WebSocket, and a token in the URL would
     # end up in access logs: so the token is the first message.
     try:
@@ -170,84 +205,11 @@ async def _authenticate(
         ):
             raise Unauthorized('expected {"type": "auth", "token": "<jwt>"}')
         claims = tokens.decode(data["token"])
-        await known_users.require(pool, int(claims["sub"]))
-        return claims
+        identity = await identities.get(pool, int(claims["sub"]))
+        return Client(identity.user_id, identity.is_admin), claims["exp"]
     except TimeoutError:
         reason = "authentication timed out"
     except Unauthorized as exc:
         reason = exc.message
     await ws.close(code=CLOSE_UNAUTHORIZED, message=reason.encode()[:120])
     return None
-
-
-class EventListener:
-    """This process's one LISTEN connection (never a pooled one), feeding the hub.
-
-    If the connection dies it reconnects with backoff, then tells clients to
-    resync, because events sent while it was away are lost for this process.
-    """
-
-    def __init__(
-        self, url: str, hub: Hub, *, ping_interval: float = 10.0, max_backoff: float = 30.0
-    ) -> None:
-        self._url = url
-        self._hub = hub
-        self._ping_interval = ping_interval
-        self._max_backoff = max_backoff
-        self.listening = asyncio.Event()
-
-    async def run(self) -> None:
-        failures = 0
-        connected_before = False
-        while True:
-            try:
-                conn = await asyncpg.connect(
-                    self._url, server_settings={"application_name": LISTENER_NAME}, timeout=5
-                )
-            except Exception as exc:  # whatever it is, keep trying: events must come back
-                failures += 1
-                delay = self._backoff(failures)
-                log.warning("LISTEN connection failed (%r); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            lost = asyncio.Event()
-            # Bound now: the next loop's event must not be set by this connection.
-            conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
-            try:
-                # The database names its channel; see repository/database.py.
-                channel = await repository.database.event_channel(conn)
-                await conn.add_listener(channel, self._forward)
-                self.listening.set()
-                failures = 0
-                if connected_before:
-                    log.info("LISTEN connection restored; asking clients to resync")
-                    self._hub.publish(RESYNC)
-                connected_before = True
-                await self._watch(conn, lost)
-                log.warning("LISTEN connection closed by the server")
-            except Exception as exc:  # same: this loop must outlive any failure
-                log.warning("LISTEN connection lost: %r", exc)
-            finally:
-                self.listening.clear()
-                conn.terminate()
-            failures += 1
-            await asyncio.sleep(self._backoff(failures))
-
-    def _forward(self, conn: object, pid: int, channel: str, payload: str) -> None:
-        self._hub.publish(payload)
-
-    async def _watch(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
-        """Return when the connection closes; a ping catches one that died silently."""
-        while True:
-            try:
-                async with asyncio.timeout(self._ping_interval):
-                    await lost.wait()
-                return
-            except TimeoutError:
-                pass
-            async with asyncio.timeout(self._ping_interval):
-                await conn.execute("SELECT 1")
-
-    def _backoff(self, failures: int) -> float:
-        # Exponential with jitter, so several instances do not reconnect in lockstep.
-        return min(self._max_backoff, 0.25 * 2**failures) * random.uniform(0.5, 1.0)

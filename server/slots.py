@@ -56,6 +56,52 @@ def slot_for(start: datetime, end: datetime, tz: ZoneInfo) -> Slot:
     )
 
 
+def bookable_slot(
+    start: datetime, end: datetime, tz: ZoneInfo, *, horizon_days: int, now: datetime
+) -> Slot:
+    """The slot [start, end) if it can still be booked: not ended, within the horizon."""
+    slot = slot_for(start, end, tz)
+    if slot.end <= now:
+        raise ValidationFailed(f"The slot {slot.describe()} has already ended.")
+    last_day = now.astimezone(tz).date() + timedelta(days=horizon_days)
+    if slot.start.date() > last_day:
+        raise ValidationFailed(
+            f"Bookings open {horizon_days} days ahead; "
+            f"the last bookable day is {last_day.isoformat()}."
+        )
+    return slot
+
+
+# A closure may cover at most this long: a year of whole slots.
+MAX_CLOSURE_DAYS = 366
+
+
+def whole_slots(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in the lot's zone, if it begins when a slot starts and ends when one ends.
+
+    Such a window covers whole slots only, over any number of days: from
+    Monday 16:00 to Tuesday 12:00 is Monday's last slot and Tuesday's first.
+    """
+    first, last = start.astimezone(tz), end.astimezone(tz)
+    # Aware datetimes compare as instants, whatever offset the client used.
+    if not any(slot.start == first for slot in slots_on(first.date(), tz)):
+        raise ValidationFailed(
+            f"'start_time' must be when a slot starts ({_clocks(0)} in {tz.key})."
+        )
+    if not any(slot.end == last for slot in slots_on(last.date(), tz)):
+        raise ValidationFailed(f"'end_time' must be when a slot ends ({_clocks(1)} in {tz.key}).")
+    if last <= first:
+        raise ValidationFailed("'end_time' must be after 'start_time'.")
+    if last - first > timedelta(days=MAX_CLOSURE_DAYS):
+        raise ValidationFailed(f"A closure may cover at most {MAX_CLOSURE_DAYS} days.")
+    return first, last
+
+
+def _clocks(edge: int) -> str:
+    """The slots' start (edge 0) or end (edge 1) times, e.g. "08:00, 12:00, 16:00"."""
+    return ", ".join(f"{times[edge]:%H:%M}" for times in SLOT_TIMES)
+
+
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The instants of local midnight at the start and end of this day (23-25 h apart)."""
     start = datetime.combine(day, time(0), tzinfo=tz)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from .errors import BadRequest, ValidationFailed
 
-# A route pattern for numeric ids, capped at 18 digits so an id always fits
-# PostgreSQL's bigint; anything else is not a route, so it answers 404.
-RESERVATION_ID = r"{id:\d{1,18}}"
+# Route patterns for numeric ids, capped so an id always fits its column
+# (bigint; spots.id is an integer); anything else is not a route: a 404.
+ID_PARAM = r"{id:\d{1,18}}"
+SPOT_ID_PARAM = r"{id:\d{1,9}}"
 
 
 def path_id(request: web.Request) -> int:
-    """The {id} of a route declared with RESERVATION_ID."""
+    """The {id} of a route declared with ID_PARAM or SPOT_ID_PARAM."""
     return int(request.match_info["id"])
 
 
@@ -33,31 +34,53 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def string_field(body: dict[str, Any], name: str, *, max_length: int = 1024) -> str:
+def string_field(
+    body: dict[str, Any], name: str, *, max_length: int = 1024, label: str | None = None
+) -> str:
+    """A required, non-blank string; `label` names a nested field in messages ("guest.name")."""
+    label = label or name
     value = body.get(name)
     if value is None:
-        raise ValidationFailed(f"'{name}' is required.")
+        raise ValidationFailed(f"'{label}' is required.")
     if not isinstance(value, str):
-        raise ValidationFailed(f"'{name}' must be a string.")
+        raise ValidationFailed(f"'{label}' must be a string.")
     if not value.strip():
-        raise ValidationFailed(f"'{name}' must not be empty.")
+        raise ValidationFailed(f"'{label}' must not be empty.")
     if len(value) > max_length:
-        raise ValidationFailed(f"'{name}' must be at most {max_length} characters.")
+        raise ValidationFailed(f"'{label}' must be at most {max_length} characters.")
     # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the query.
     if "\x00" in value:
-        raise ValidationFailed(f"'{name}' must not contain NUL characters.")
+        raise ValidationFailed(f"'{label}' must not contain NUL characters.")
     return value
 
 
-def int_field(body: dict[str, Any], name: str) -> int:
+def int_field(
+    body: dict[str, Any], name: str, *, minimum: int = 1, maximum: int = 2**31 - 1
+) -> int:
     value = body.get(name)
     if value is None:
         raise ValidationFailed(f"'{name}' is required.")
     # bool is an int in Python; true is not spot 1.
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValidationFailed(f"'{name}' must be an integer.")
-    if not 0 < value < 2**31:
-        raise ValidationFailed(f"'{name}' must be a positive integer.")
+    if not minimum <= value <= maximum:
+        if minimum == 1 and maximum == 2**31 - 1:
+            raise ValidationFailed(f"'{name}' must be a positive integer.")
+        raise ValidationFailed(f"'{name}' must be between {minimum} and {maximum}.")
+    return value
+
+
+def object_field(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name)
+    if not isinstance(value, dict):
+        raise ValidationFailed(f"'{name}' must be an object.")
+    return value
+
+
+def choice_field(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
+    value = body.get(name)
+    if value not in choices:
+        raise ValidationFailed(f"'{name}' must be one of: {', '.join(choices)}.")
     return value
 
 
@@ -98,3 +121,18 @@ def date_param(request: web.Request, name: str, default: date) -> date:
     if not MIN_DATE <= value <= MAX_DATE:
         raise ValidationFailed(f"'{name}' must be between {MIN_DATE} and {MAX_DATE}.")
     return value
+
+
+# Ranges of lot dates (reports, exports, closures) are capped at about a year.
+MAX_RANGE_DAYS = 366
+
+
+def date_range(request: web.Request, *, default_to: date, default_days: int) -> tuple[date, date]:
+    """?from= and ?to= (inclusive lot dates); `from` defaults to `default_days` before `to`."""
+    last = date_param(request, "to", default=default_to)
+    first = date_param(request, "from", default=last - timedelta(days=default_days - 1))
+    if last < first:
+        raise ValidationFailed("'from' must be on or before 'to'.")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise ValidationFailed(f"The range may cover at most {MAX_RANGE_DAYS} days.")
+    return first, last

@@ -89,9 +89,13 @@ async def _reset(url: str) -> None:
     try:
         await conn.execute(
             """
-            TRUNCATE reservations RESTART IDENTITY;
+            TRUNCATE reservations, closures RESTART IDENTITY;
             DELETE FROM spots WHERE spot_number > 5;
-            DELETE FROM users WHERE email NOT IN ('driver1@parking.com', 'driver2@parking.com');
+            UPDATE spots SET floor_number = CASE WHEN spot_number <= 3 THEN 1 ELSE 2 END,
+                             type = CASE WHEN spot_number = 1 THEN 'handicap' ELSE 'regular' END;
+            DELETE FROM users
+            WHERE email NOT IN ('driver1@parking.com', 'driver2@parking.com', 'admin@parking.com');
+            UPDATE users SET role = CASE WHEN email = 'admin@parking.com' THEN 'admin' ELSE 'driver' END;
             """
         )
     finally:
@@ -100,7 +104,7 @@ async def _reset(url: str) -> None:
 
 @pytest.fixture
 def reset_db(database_url: str) -> str:
-    """Start from the seed data only: no reservations, no extra users or spots."""
+    """Start from the seed data only: no reservations or closures, no extra users or spots."""
     run_async(lambda: _reset(database_url))
     return database_url
 
@@ -151,7 +155,11 @@ def tokens() -> TokenService:
 
 @pytest.fixture
 def auth(user_ids: dict[str, int], tokens: TokenService) -> Callable[[str], dict[str, str]]:
-    """Authorization headers for a seed driver, without paying for a bcrypt login."""
+    """Authorization headers for a seed user, without paying for a bcrypt login.
+
+    The role claim says "driver" whoever it is: the server reads the role from
+    the database, so auth(ADMIN) is the attendant.
+    """
 
     def headers(email: str = DRIVER1) -> dict[str, str]:
         user = User(user_ids[email], email, email, "driver")

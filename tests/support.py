@@ -29,6 +29,7 @@ T = TypeVar("T")
 TEST_JWT_SECRET = "test-secret-" + "0123456789abcdef" * 4  # 76 chars: long enough even for HS512
 DRIVER1 = "driver1@parking.com"
 DRIVER2 = "driver2@parking.com"
+ADMIN = "admin@parking.com"
 PASSWORD = "password123"
 
 

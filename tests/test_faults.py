@@ -212,7 +212,8 @@ async def test_while_the_database_is_down_the_api_answers_a_quick_json_503_then_
 async def test_the_listen_connection_comes_back_and_sockets_get_resync_then_events(
     fault_db, fault_client, token_for
 ):
-    watcher = await open_socket(fault_client, "/ws", token_for(DRIVER2))
+    # The booking driver's own socket, the one that is told the reservation's id.
+    watcher = await open_socket(fault_client, "/ws", token_for(DRIVER1))
     await fault_db.stop()
     await fault_db.start()
     # The listener retries with backoff (at most 30 s), then tells every socket to resync.

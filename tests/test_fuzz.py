@@ -25,7 +25,7 @@ from server.auth import TokenService
 from server.frontend import OPENAPI_DOCUMENT
 from server.repository.users import User
 from server.slots import slots_on
-from tests.support import DRIVER1, tomorrow
+from tests.support import ADMIN, DRIVER1, tomorrow
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -60,7 +60,8 @@ def aim_some_cases_at_real_slots_and_reservations(context: HookContext, case: Ca
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
         return case
     body: Any = case.body
-    if case.operation.path == "/reservations" and isinstance(body, dict) and isinstance(body.get("spot_id"), int):
+    booking_paths = ("/reservations", "/admin/reservations", "/admin/closures")
+    if case.operation.path in booking_paths and isinstance(body, dict) and isinstance(body.get("spot_id"), int):
         n = body["spot_id"]
         slot = slots_on(tomorrow() + timedelta(days=n % 3), ZoneInfo("UTC"))[n // 3 % 3]
         # Seed spots have ids 1-5; 6 does not exist.
@@ -95,11 +96,17 @@ def driver_headers(tokens: TokenService, user_ids: dict[str, int]) -> dict[str, 
     return {"Authorization": f"Bearer {tokens.issue(user)}"}
 
 
+@pytest.fixture(scope="module")
+def admin_headers(tokens: TokenService, user_ids: dict[str, int]) -> dict[str, str]:
+    user = User(user_ids[ADMIN], ADMIN, ADMIN, "admin")
+    return {"Authorization": f"Bearer {tokens.issue(user)}"}
+
+
 FUZZED: list[str] = []
 
 
-def fuzz(operation_id: str, max_examples: int = 100) -> Callable[..., None]:
-    """A test that fuzzes one operation.
+def fuzz(operation_id: str, max_examples: int = 100, *, as_admin: bool = False) -> Callable[..., None]:
+    """A test that fuzzes one operation, as a driver or (as_admin) as the attendant.
 
     One test function per operation, because under pytest 9 every item that one
     `@schema.parametrize()` collects gets the same node id, whatever its operation.
@@ -109,8 +116,11 @@ def fuzz(operation_id: str, max_examples: int = 100) -> Callable[..., None]:
 
     @SCHEMA.include(operation_id=operation_id).parametrize()
     @settings(max_examples=max_examples, derandomize=True, deadline=None)
-    def test(case: Case, base_url: str, driver_headers: dict[str, str]) -> None:
-        case.call_and_validate(base_url=base_url, headers=driver_headers, checks=CHECKS, timeout=10)
+    def test(
+        case: Case, base_url: str, driver_headers: dict[str, str], admin_headers: dict[str, str]
+    ) -> None:
+        headers = admin_headers if as_admin else driver_headers
+        case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS, timeout=10)
 
     return test
 
@@ -128,6 +138,19 @@ test_fuzz_get_stats = fuzz("getStats")
 test_fuzz_healthz = fuzz("healthz")
 test_fuzz_readyz = fuzz("readyz")
 test_fuzz_get_openapi_document = fuzz("getOpenApiDocument")
+# A driver on an attendant's route is a 403, which the document lists; once is enough.
+test_fuzz_board_as_a_driver = fuzz("getBoard", max_examples=10)
+test_fuzz_get_board = fuzz("getBoard", as_admin=True)
+test_fuzz_book_for_someone = fuzz("bookForSomeone", as_admin=True)
+test_fuzz_get_any_reservation = fuzz("getAnyReservation", as_admin=True)
+test_fuzz_release_with_reason = fuzz("releaseWithReason", as_admin=True)
+test_fuzz_export_all_reservations = fuzz("exportAllReservations", as_admin=True)
+test_fuzz_list_users = fuzz("listUsers", as_admin=True, max_examples=5)
+test_fuzz_close_spot = fuzz("closeSpot", as_admin=True)
+test_fuzz_list_closures = fuzz("listClosures", as_admin=True)
+test_fuzz_reopen = fuzz("reopen", as_admin=True)
+test_fuzz_add_spot = fuzz("addSpot", as_admin=True)
+test_fuzz_change_spot = fuzz("changeSpot", as_admin=True)
 
 
 def test_every_documented_operation_but_the_websocket_is_fuzzed():

@@ -40,7 +40,7 @@ async def test_two_instances_starting_on_one_empty_database_both_come_up(
     assert (await second.get("/readyz")).status == 200
     versions, users, spots = await _schema_state(url)
     assert len(versions) == MIGRATION_COUNT
-    assert (users, spots) == (2, 5)
+    assert (users, spots) == (3, 5)  # two drivers and the attendant
 
 
 async def test_migrating_twice_changes_nothing(create_database):

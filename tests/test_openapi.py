@@ -17,7 +17,7 @@ from server.app import create_app
 from server.auth import PUBLIC_PATHS
 from server.errors import _HTTP_CODES, ApiError
 from server.frontend import APP_PAGES, OPENAPI_DOCUMENT, STATIC_PREFIX
-from tests.support import DRIVER1, DRIVER2, PASSWORD, slot_body, tomorrow
+from tests.support import ADMIN, DRIVER1, DRIVER2, PASSWORD, slot_body, tomorrow
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 
@@ -231,12 +231,80 @@ async def test_websocket_messages_match_their_schemas(client, auth, spot_ids, do
     await ws.send_json({"type": "auth", "token": token})
     check(document, schemas["WsReady"], await ws.receive_json(timeout=2))
 
+    desk = await client.ws_connect("/ws")
+    await desk.send_json({"type": "auth", "token": auth(ADMIN)["Authorization"].removeprefix("Bearer ")})
+    check(document, schemas["WsReady"], await desk.receive_json(timeout=2))
+
     body = slot_body(spot_ids[4], tomorrow(), 2)
     created = await (await client.post("/reservations", json=body, headers=auth(DRIVER1))).json()
     await client.put(f"/reservations/{created['id']}/complete", headers=auth(DRIVER1))
     for expected_type in ("reservation.booked", "reservation.released"):
         event = json.loads((await ws.receive(timeout=2)).data)
         check(document, schemas["WsReservationEvent"], event)
-        assert (event["type"], event["reservation_id"]) == (expected_type, created["id"])
+        assert (event["type"], event["start_time"]) == (expected_type, created["start_time"])
+        seen_by_desk = json.loads((await desk.receive(timeout=2)).data)
+        check(document, schemas["WsReservationEvent"], seen_by_desk)
+        assert seen_by_desk["reservation_id"] == created["id"]
+
+    closed = await client.post(
+        "/admin/closures", json={**slot_body(spot_ids[4], tomorrow(), 2), "reason": "Paint"}, headers=auth(ADMIN)
+    )
+    closure_id = (await closed.json())["closure"]["id"]
+    await client.delete(f"/admin/closures/{closure_id}", headers=auth(ADMIN))
+    for socket in (ws, desk):
+        for expected_type in ("closure.created", "closure.deleted"):
+            event = json.loads((await socket.receive(timeout=2)).data)
+            check(document, schemas["WsClosureEvent"], event)
+            assert event["type"] == expected_type
+    await client.post("/admin/spots", json={"spot_number": 6, "floor_number": 3}, headers=auth(ADMIN))
+    check(document, schemas["WsSpotEvent"], json.loads((await ws.receive(timeout=2)).data))
     check(document, schemas["WsResync"], {"type": "resync"})
     await ws.close()
+    await desk.close()
+
+
+async def test_admin_answers_conform(client, auth, spot_ids, user_ids, answer):
+    day = tomorrow()
+    assert (await answer(client, "GET", f"/admin/board?date={day}", headers=auth(DRIVER1)))["error"]["code"] == "forbidden"
+    for_driver = await answer(
+        client, "POST", "/admin/reservations",
+        json={**slot_body(spot_ids[1], day), "user_id": user_ids[DRIVER1]}, headers=auth(ADMIN),
+    )
+    walk_in = await answer(
+        client, "POST", "/admin/reservations",
+        json={**slot_body(spot_ids[2], day), "guest": {"name": "Ada", "licence_plate": "ab-1"}}, headers=auth(ADMIN),
+    )
+    assert walk_in["holder"] == {"guest_name": "Ada", "licence_plate": "AB-1"}
+    for request_body, code in (
+        ({**slot_body(spot_ids[1], day), "guest": {"name": "B", "licence_plate": "C"}}, "slot_taken"),
+        ({**slot_body(spot_ids[3], day), "user_id": user_ids[DRIVER1]}, "already_booked_in_slot"),
+        ({**slot_body(spot_ids[3], day), "user_id": 999_999}, "user_not_found"),
+        ({**slot_body(spot_ids[3], day)}, "validation_error"),
+    ):
+        refused = await answer(client, "POST", "/admin/reservations", json=request_body, headers=auth(ADMIN))
+        assert refused["error"]["code"] == code
+    board = await answer(client, "GET", f"/admin/board?date={day}", headers=auth(ADMIN))
+    assert board["spots"][0]["slots"][0]["holder"]["user_id"] == user_ids[DRIVER1]
+    await answer(client, "GET", f"/admin/reservations/{for_driver['id']}", headers=auth(ADMIN))
+    released = await answer(
+        client, "PUT", f"/admin/reservations/{for_driver['id']}/release", json={"reason": "Barrier fault"},
+        headers=auth(ADMIN),
+    )
+    assert (released["released_by"], released["release_reason"]) == ("admin", "Barrier fault")
+    await answer(client, "PUT", f"/admin/reservations/{walk_in['id']}/release", json={}, headers=auth(ADMIN))
+    await answer(client, "GET", "/admin/users", headers=auth(ADMIN))
+    closure = await answer(
+        client, "POST", "/admin/closures",
+        json={**slot_body(spot_ids[2], day, 0), "end_time": slot_body(spot_ids[2], day, 2)["end_time"], "reason": "Paint"},
+        headers=auth(ADMIN),
+    )
+    assert closure["released"] == [walk_in["id"]]  # its 422 release above changed nothing
+    taken = await answer(client, "POST", "/reservations", json=slot_body(spot_ids[2], day, 1), headers=auth(DRIVER2))
+    assert taken["error"]["code"] == "spot_closed"
+    await answer(client, "GET", "/admin/closures", headers=auth(ADMIN))
+    await answer(client, "POST", "/admin/closures", json={**slot_body(999_999, day), "reason": "x"}, headers=auth(ADMIN))
+    spot = await answer(client, "POST", "/admin/spots", json={"spot_number": 6, "floor_number": 0}, headers=auth(ADMIN))
+    duplicate = await answer(client, "POST", "/admin/spots", json={"spot_number": 6, "floor_number": 0}, headers=auth(ADMIN))
+    assert duplicate["error"]["code"] == "spot_number_taken"
+    await answer(client, "PATCH", f"/admin/spots/{spot['id']}", json={"type": "handicap"}, headers=auth(ADMIN))
+    await answer(client, "PATCH", "/admin/spots/999999", json={"type": "handicap"}, headers=auth(ADMIN))

@@ -16,9 +16,10 @@ import jwt
 import pytest
 
 from server.db import POOL
-from server.realtime import LISTENER_NAME
+from server.listener import LISTENER_NAME
 from server.sweeper import Sweeper
 from tests.support import (
+    ADMIN,
     DRIVER1,
     DRIVER2,
     TEST_JWT_SECRET,
@@ -47,6 +48,11 @@ async def close_code(ws: Any, timeout: float = 3.0) -> int | None:
 @pytest.fixture
 def driver_ids(user_ids):
     return user_ids[DRIVER1], user_ids[DRIVER2]
+
+
+@pytest.fixture
+def admin_id(user_ids):
+    return user_ids[ADMIN]
 
 
 async def test_a_good_token_gets_ready(client, driver_ids):
@@ -102,24 +108,52 @@ async def test_booking_and_release_reach_another_drivers_socket_within_a_second(
     created = await (await client.post("/reservations", json=body, headers=auth(DRIVER1))).json()
 
     booked = await next_of_type(watcher, "reservation.booked", timeout=1)
+    # That the slot is taken, never by whom.
     assert booked == {
         "type": "reservation.booked",
-        "reservation_id": created["id"],
         "spot_id": spot_ids[2],
         "spot_number": 2,
         "start_time": created["start_time"],
         "end_time": created["end_time"],
         "reason": "booked",
-        "user_id": driver_ids[0],
     }
     await client.put(f"/reservations/{created['id']}/complete", headers=auth(DRIVER1))
     released = await next_of_type(watcher, "reservation.released", timeout=1)
-    assert (released["reservation_id"], released["reason"]) == (created["id"], "completed")
+    assert (released["spot_id"], released["start_time"], released["reason"]) == (
+        spot_ids[2],
+        created["start_time"],
+        "completed",
+    )
     await watcher.close()
 
 
-async def test_a_lost_race_and_an_idempotent_complete_publish_nothing(client, auth, spot_ids, driver_ids):
-    watcher = await open_socket(client, "/ws", _token(driver_ids[1]))
+async def test_the_holders_own_sockets_learn_the_change_is_theirs(client, auth, spot_ids, driver_ids):
+    # Two tabs of driver 1: the one that did not book still shows it as "Yours".
+    other_tab = await open_socket(client, "/ws", _token(driver_ids[0]))
+    created = await (
+        await client.post("/reservations", json=slot_body(spot_ids[1], tomorrow()), headers=auth(DRIVER1))
+    ).json()
+    booked = await next_of_type(other_tab, "reservation.booked")
+    assert (booked["mine"], booked["reservation_id"]) == (True, created["id"])
+    assert "user_id" not in booked and "holder" not in booked
+    await other_tab.close()
+
+
+async def test_the_attendants_socket_sees_who_holds_the_slot(client, auth, spot_ids, driver_ids, admin_id):
+    desk = await open_socket(client, "/ws", _token(admin_id))
+    created = await (
+        await client.post("/reservations", json=slot_body(spot_ids[1], tomorrow()), headers=auth(DRIVER1))
+    ).json()
+    booked = await next_of_type(desk, "reservation.booked")
+    assert booked["reservation_id"] == created["id"]
+    assert booked["holder"] == {"user_id": driver_ids[0], "display_name": "Driver 1", "email": DRIVER1}
+    await desk.close()
+
+
+async def test_a_lost_race_and_an_idempotent_complete_publish_nothing(
+    client, auth, spot_ids, driver_ids, admin_id
+):
+    watcher = await open_socket(client, "/ws", _token(admin_id))
     body = slot_body(spot_ids[3], tomorrow())
     created = await (await client.post("/reservations", json=body, headers=auth(DRIVER1))).json()
     assert (await client.post("/reservations", json=body, headers=auth(DRIVER2))).status == 409
@@ -156,7 +190,7 @@ async def test_the_sweeper_releases_an_ended_booking_logs_it_and_publishes_it(
     make_client, db_conn, spot_ids, driver_ids, caplog
 ):
     client = await make_client(sweep_interval_seconds=0.2)
-    watcher = await open_socket(client, "/ws", _token(driver_ids[1]))
+    watcher = await open_socket(client, "/ws", _token(driver_ids[0]))
     caplog.set_level("INFO", logger="server.sweeper")
     [reservation_id] = await _insert_expired_bookings(db_conn, driver_ids[0], [spot_ids[5]])
 
@@ -180,7 +214,7 @@ async def test_two_sweepers_at_once_release_each_booking_exactly_once(
 ):
     caplog.set_level("INFO", logger="server.sweeper")
     first, second = await make_client(), await make_client()
-    watcher = await open_socket(first, "/ws", _token(driver_ids[1]))
+    watcher = await open_socket(first, "/ws", _token(driver_ids[0]))
     ids = await _insert_expired_bookings(db_conn, driver_ids[0], list(spot_ids.values()))
     results = await asyncio.gather(
         # Each app's own pool, as its sweeper task uses it; four sweeps at once.
@@ -222,7 +256,7 @@ async def test_a_failing_sweep_is_logged_and_the_next_one_still_runs(
 async def test_a_booking_on_one_instance_reaches_a_socket_on_another(start_server, auth, spot_ids, driver_ids):
     first, second = start_server(), start_server()
     async with aiohttp.ClientSession() as session:
-        watcher = await open_socket(session, second + "/ws", _token(driver_ids[1]))
+        watcher = await open_socket(session, second + "/ws", _token(driver_ids[0]))
         async with session.post(first + "/reservations", json=slot_body(spot_ids[1], tomorrow(), 2), headers=auth()) as r:
             assert r.status == 201
             created = await r.json()
@@ -232,7 +266,7 @@ async def test_a_booking_on_one_instance_reaches_a_socket_on_another(start_serve
 
 
 async def test_a_killed_listen_connection_reconnects_and_sends_resync(client, auth, db_conn, spot_ids, driver_ids):
-    watcher = await open_socket(client, "/ws", _token(driver_ids[1]))
+    watcher = await open_socket(client, "/ws", _token(driver_ids[0]))
     killed = await db_conn.fetchval(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
         "WHERE application_name = $1 AND datname = current_database()",

@@ -117,7 +117,10 @@ async def test_csv_export_holds_exactly_the_callers_rows(client, auth, spot_ids)
     )
     rows = list(csv.DictReader(io.StringIO(await response.text())))
     assert [int(r["id"]) for r in rows] == [r["id"] for r in mine]
-    assert list(rows[0]) == ["id", "spot_number", "floor", "start", "end", "status", "completed_at", "released_by"]
+    assert list(rows[0]) == [
+        "id", "spot_number", "floor", "start", "end", "status",
+        "completed_at", "released_by", "release_reason", "checked_in_at",
+    ]  # fmt: skip
     first = rows[0]
     assert (first["spot_number"], first["floor"], first["status"], first["released_by"]) == ("2", "1", "completed", "user")
     assert datetime.fromisoformat(first["start"]) == datetime.fromisoformat(mine[0]["start_time"])

@@ -1,5 +1,5 @@
 """All SQL of the application, one module per resource: named statements and their functions."""
 
-from . import database, reports, reservations, spots, users
+from . import closures, database, reports, reservations, spots, users
 
-__all__ = ["database", "reports", "reservations", "spots", "users"]
+__all__ = ["closures", "database", "reports", "reservations", "spots", "users"]

@@ -1,9 +1,9 @@
-"""Read-only reports: a driver's history as a cursor, and occupancy by hour of day."""
+"""Read-only reports: reservation histories as cursors, and occupancy by hour of day."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -12,24 +12,50 @@ from asyncpg.cursor import Cursor
 
 from ..db import Db
 
-EXPORT_RESERVATIONS = """
+EXPORT_OWN = """
 SELECT r.id, s.spot_number, s.floor_number, r.start_time, r.end_time, r.status,
-       r.completed_at, r.released_by
+       r.created_at, r.checked_in_at, r.completed_at, r.released_by, r.release_reason
 FROM reservations r JOIN spots s ON s.id = r.spot_id
 WHERE r.user_id = $1
 ORDER BY r.start_time, r.id
 """
 
+# Everyone's reservations starting in [start, end), for the attendant.
+EXPORT_ALL = """
+SELECT r.id, s.spot_number, s.floor_number, r.start_time, r.end_time, r.status,
+       COALESCE(h.display_name, r.guest_name) AS holder, h.email AS holder_email,
+       r.licence_plate, c.display_name AS created_by, r.created_at, r.checked_in_at,
+       r.completed_at, r.released_by, r.release_reason
+FROM reservations r
+JOIN spots s ON s.id = r.spot_id
+LEFT JOIN users h ON h.id = r.user_id
+JOIN users c ON c.id = r.created_by
+WHERE r.start_time >= $1 AND r.start_time < $2
+ORDER BY r.start_time, s.spot_number, r.id
+"""
+
 
 @asynccontextmanager
-async def export_reservations(pool: asyncpg.Pool, *, user_id: int) -> AsyncIterator[Cursor]:
-    """A server-side cursor over the driver's whole history: fetch it in batches.
+async def _cursor(pool: asyncpg.Pool, query: str, *args: Any) -> AsyncIterator[Cursor]:
+    """A server-side cursor over the query's rows: fetch it in batches.
 
     The query has already run when this yields, so a database failure happens
     before the caller starts its response.
     """
     async with pool.acquire() as conn, conn.transaction():
-        yield await conn.cursor(EXPORT_RESERVATIONS, user_id)
+        yield await conn.cursor(query, *args)
+
+
+def export_own(pool: asyncpg.Pool, *, user_id: int) -> AbstractAsyncContextManager[Cursor]:
+    """A driver's whole history, oldest first."""
+    return _cursor(pool, EXPORT_OWN, user_id)
+
+
+def export_all(
+    pool: asyncpg.Pool, *, start: datetime, end: datetime
+) -> AbstractAsyncContextManager[Cursor]:
+    """Everyone's reservations that start in [start, end)."""
+    return _cursor(pool, EXPORT_ALL, start, end)
 
 
 # Per hour of the day (lot time), the average number of spots occupied, over

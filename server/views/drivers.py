@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from .. import repository, slots
-from ..auth import USER_ID
+from ..auth import IDENTITY
 from ..db import POOL
 from ..errors import ValidationFailed
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..shapes import grid_json, reservation_json
 from ..validation import (
-    RESERVATION_ID,
+    ID_PARAM,
     date_param,
     instant_field,
     int_field,
@@ -51,7 +51,7 @@ async def spots_grid(request: web.Request) -> web.Response:
     rows = await repository.spots.grid(
         request.app[POOL], day_start=day_start, day_end=day_end, now=now
     )
-    return json_response(grid_json(day, tz, rows, user_id=request[USER_ID], now=now))
+    return json_response(grid_json(day, tz, rows, now=now, user_id=request[IDENTITY].user_id))
 
 
 @routes.post("/reservations")
@@ -60,19 +60,16 @@ async def create_reservation(request: web.Request) -> web.Response:
     tz = settings.tz
     body = await json_object(request)
     spot_id = int_field(body, "spot_id")
-    start = instant_field(body, "start_time")
-    end = instant_field(body, "end_time")
-    slot = slots.slot_for(start, end, tz)
-    if slot.end <= datetime.now(UTC):
-        raise ValidationFailed(f"The slot {slot.describe()} has already ended.")
-    last_day = slots.today(tz) + timedelta(days=settings.booking_horizon_days)
-    if slot.start.date() > last_day:
-        raise ValidationFailed(
-            f"Bookings open {settings.booking_horizon_days} days ahead; "
-            f"the last bookable day is {last_day.isoformat()}."
-        )
+    slot = slots.bookable_slot(
+        instant_field(body, "start_time"),
+        instant_field(body, "end_time"),
+        tz,
+        horizon_days=settings.booking_horizon_days,
+        now=datetime.now(UTC),
+    )
+    user_id = request[IDENTITY].user_id
     reservation = await repository.reservations.book(
-        request.app[POOL], user_id=request[USER_ID], spot_id=spot_id, slot=slot
+        request.app[POOL], spot_id=spot_id, slot=slot, user_id=user_id, created_by=user_id
     )
     return json_response(
         reservation_json(reservation, tz),
@@ -81,18 +78,18 @@ async def create_reservation(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(f"/reservations/{RESERVATION_ID}")
+@routes.get(f"/reservations/{ID_PARAM}")
 async def get_reservation(request: web.Request) -> web.Response:
     reservation = await repository.reservations.get_reservation(
-        request.app[POOL], reservation_id=path_id(request), user_id=request[USER_ID]
+        request.app[POOL], reservation_id=path_id(request), user_id=request[IDENTITY].user_id
     )
     return json_response(reservation_json(reservation, request.app[SETTINGS].tz))
 
 
-@routes.put(f"/reservations/{RESERVATION_ID}/complete")
+@routes.put(f"/reservations/{ID_PARAM}/complete")
 async def complete_reservation(request: web.Request) -> web.Response:
     reservation = await repository.reservations.complete(
-        request.app[POOL], reservation_id=path_id(request), user_id=request[USER_ID]
+        request.app[POOL], reservation_id=path_id(request), user_id=request[IDENTITY].user_id
     )
     return json_response(reservation_json(reservation, request.app[SETTINGS].tz))
 
@@ -103,7 +100,7 @@ async def list_reservations(request: web.Request) -> web.Response:
     if status not in (None, "booked", "completed"):
         raise ValidationFailed("'status' must be 'booked' or 'completed'.")
     reservations = await repository.reservations.list_reservations(
-        request.app[POOL], user_id=request[USER_ID], status=status
+        request.app[POOL], user_id=request[IDENTITY].user_id, status=status
     )
     tz = request.app[SETTINGS].tz
     return json_response({"reservations": [reservation_json(r, tz) for r in reservations]})

@@ -4,27 +4,86 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from asyncpg.cursor import Cursor
 
 from .. import repository, slots
-from ..auth import USER_ID
+from ..auth import IDENTITY
 from ..db import POOL
-from ..errors import ValidationFailed
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..slots import local_time
-from ..validation import date_param
+from ..validation import date_range
 
 routes = web.RouteTableDef()
 
 
+# (CSV header, column of the export query), in order.
+OWN_COLUMNS = (
+    ("id", "id"),
+    ("spot_number", "spot_number"),
+    ("floor", "floor_number"),
+    ("start", "start_time"),
+    ("end", "end_time"),
+    ("status", "status"),
+    ("completed_at", "completed_at"),
+    ("released_by", "released_by"),
+    ("release_reason", "release_reason"),
+    ("checked_in_at", "checked_in_at"),
+)
+ALL_COLUMNS = (
+    ("id", "id"),
+    ("spot_number", "spot_number"),
+    ("floor", "floor_number"),
+    ("start", "start_time"),
+    ("end", "end_time"),
+    ("status", "status"),
+    ("holder", "holder"),
+    ("holder_email", "holder_email"),
+    ("licence_plate", "licence_plate"),
+    ("created_by", "created_by"),
+    ("created_at", "created_at"),
+    ("checked_in_at", "checked_in_at"),
+    ("completed_at", "completed_at"),
+    ("released_by", "released_by"),
+    ("release_reason", "release_reason"),
+)
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 @routes.get("/reservations/export.csv")
-async def export_reservations(request: web.Request) -> web.StreamResponse:
+async def export_own(request: web.Request) -> web.StreamResponse:
     """The caller's history as CSV, streamed row by row from a database cursor."""
     tz = request.app[SETTINGS].tz
+    rows = repository.reports.export_own(request.app[POOL], user_id=request[IDENTITY].user_id)
     filename = f"smart-parking-reservations-{slots.today(tz).isoformat()}.csv"
+    return await _stream_csv(request, rows, OWN_COLUMNS, filename)
+
+
+@routes.get("/admin/reservations/export.csv")
+async def export_all(request: web.Request) -> web.StreamResponse:
+    """Everyone's reservations starting from ?from= to ?to= (lot dates), for the attendant."""
+    tz = request.app[SETTINGS].tz
+    first, last = date_range(request, default_to=slots.today(tz), default_days=30)
+    start, _ = slots.day_bounds(first, tz)
+    _, end = slots.day_bounds(last, tz)
+    rows = repository.reports.export_all(request.app[POOL], start=start, end=end)
+    filename = f"smart-parking-all-reservations-{first.isoformat()}-to-{last.isoformat()}.csv"
+    return await _stream_csv(request, rows, ALL_COLUMNS, filename)
+
+
+async def _stream_csv(
+    request: web.Request,
+    rows: AbstractAsyncContextManager[Cursor],
+    columns: tuple[tuple[str, str], ...],
+    filename: str,
+) -> web.StreamResponse:
+    tz = request.app[SETTINGS].tz
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -33,25 +92,12 @@ async def export_reservations(request: web.Request) -> web.StreamResponse:
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    async with repository.reports.export_reservations(
-        request.app[POOL], user_id=request[USER_ID]
-    ) as cursor:
+    writer.writerow([header for header, _ in columns])
+    async with rows as cursor:
+        # Only once the query has run: a database failure is still a JSON 503.
         await response.prepare(request)
-        while rows := await cursor.fetch(500):
-            writer.writerows(
-                [
-                    row["id"],
-                    row["spot_number"],
-                    row["floor_number"],
-                    local_time(row["start_time"], tz),
-                    local_time(row["end_time"], tz),
-                    row["status"],
-                    local_time(row["completed_at"], tz) or "",
-                    row["released_by"] or "",
-                ]
-                for row in rows
-            )
+        while batch := await cursor.fetch(500):
+            writer.writerows([_cell(row[name], tz) for _, name in columns] for row in batch)
             await response.write(buffer.getvalue().encode())
             buffer.seek(0)
             buffer.truncate()
@@ -60,31 +106,23 @@ async def export_reservations(request: web.Request) -> web.StreamResponse:
     return response
 
 
-EXPORT_COLUMNS = (
-    "id",
-    "spot_number",
-    "floor",
-    "start",
-    "end",
-    "status",
-    "completed_at",
-    "released_by",
-)
-MAX_STATS_DAYS = 366
+def _cell(value: object, tz: ZoneInfo) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return local_time(value, tz)
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value  # shown as text, never run (OWASP's CSV injection advice)
+    return value
+
+
 
 
 @routes.get("/stats")
 async def occupancy_stats(request: web.Request) -> web.Response:
     """Average spots occupied per hour of the day (lot time) over a date range."""
-    settings = request.app[SETTINGS]
-    tz = settings.tz
-    today = slots.today(tz)
-    last = date_param(request, "to", default=today)
-    first = date_param(request, "from", default=last - timedelta(days=29))
-    if last < first:
-        raise ValidationFailed("'from' must be on or before 'to'.")
-    if (last - first).days + 1 > MAX_STATS_DAYS:
-        raise ValidationFailed(f"The range may cover at most {MAX_STATS_DAYS} days.")
+    tz = request.app[SETTINGS].tz
+    first, last = date_range(request, default_to=slots.today(tz), default_days=30)
     start, _ = slots.day_bounds(first, tz)
     _, end = slots.day_bounds(last, tz)
     rows = await repository.reports.occupancy_by_hour(

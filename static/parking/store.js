@@ -159,7 +159,7 @@ export function createStore({ api, currentUser, onUnauthorized, onChange = () =>
   // Applies a WebSocket event; events for a date that is not shown match no slot.
   function applyEvent(event) {
     if (event.type === 'reservation.booked') {
-      const mine = event.user_id === currentUser.id;
+      const mine = event.mine === true; // only the holder's own sockets are told
       updateSlot(event.spot_id, event.start_time, {
         state: mine ? 'mine' : 'booked',
         reservationId: mine ? event.reservation_id : null,

@@ -1,0 +1,102 @@
+"""The attendant's lot: closing spots for whole slots, reopening them, adding and changing spots."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+
+from .. import repository, slots
+from ..auth import IDENTITY
+from ..db import POOL
+from ..errors import ValidationFailed
+from ..responses import json_response
+from ..settings import SETTINGS
+from ..shapes import closure_json
+from ..validation import (
+    ID_PARAM,
+    SPOT_ID_PARAM,
+    choice_field,
+    date_range,
+    instant_field,
+    int_field,
+    json_object,
+    path_id,
+    string_field,
+)
+
+routes = web.RouteTableDef()
+
+MAX_REASON = 200
+SPOT_TYPES = ("regular", "handicap")
+MAX_SPOT_NUMBER = 9999
+# Basements to a tall structure.
+MIN_FLOOR, MAX_FLOOR = -20, 200
+
+
+@routes.post("/admin/closures")
+async def close_spot(request: web.Request) -> web.Response:
+    """Take a spot out of service for whole slots; its bookings there are released."""
+    tz = request.app[SETTINGS].tz
+    body = await json_object(request)
+    spot_id = int_field(body, "spot_id")
+    start, end = slots.whole_slots(
+        instant_field(body, "start_time"), instant_field(body, "end_time"), tz
+    )
+    reason = string_field(body, "reason", max_length=MAX_REASON).strip()
+    closure, released = await repository.closures.create_closure(
+        request.app[POOL],
+        spot_id=spot_id,
+        start=start,
+        end=end,
+        reason=reason,
+        created_by=request[IDENTITY].user_id,
+    )
+    return json_response({"closure": closure_json(closure, tz), "released": released}, status=201)
+
+
+@routes.delete(f"/admin/closures/{ID_PARAM}")
+async def reopen(request: web.Request) -> web.Response:
+    await repository.closures.delete_closure(request.app[POOL], closure_id=path_id(request))
+    return web.Response(status=204)
+
+
+@routes.get("/admin/closures")
+async def list_closures(request: web.Request) -> web.Response:
+    """Closures overlapping ?from= to ?to= (lot dates; default: today to 30 days ahead)."""
+    tz = request.app[SETTINGS].tz
+    today = slots.today(tz)
+    first, last = date_range(request, default_to=today + timedelta(days=30), default_days=31)
+    start, _ = slots.day_bounds(first, tz)
+    _, end = slots.day_bounds(last, tz)
+    closures = await repository.closures.list_closures(request.app[POOL], start=start, end=end)
+    return json_response({"closures": [closure_json(c, tz) for c in closures]})
+
+
+@routes.post("/admin/spots")
+async def add_spot(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    spot = await repository.spots.create_spot(
+        request.app[POOL],
+        spot_number=int_field(body, "spot_number", maximum=MAX_SPOT_NUMBER),
+        floor_number=int_field(body, "floor_number", minimum=MIN_FLOOR, maximum=MAX_FLOOR),
+        type=choice_field(body, "type", SPOT_TYPES) if "type" in body else "regular",
+    )
+    return json_response(spot, status=201)
+
+
+@routes.patch(f"/admin/spots/{SPOT_ID_PARAM}")
+async def change_spot(request: web.Request) -> web.Response:
+    """Change a spot's floor or type; its number identifies it to drivers and stays."""
+    body = await json_object(request)
+    if not body.keys() & {"floor_number", "type"}:
+        raise ValidationFailed("Send 'floor_number', 'type', or both.")
+    spot = await repository.spots.update_spot(
+        request.app[POOL],
+        spot_id=path_id(request),
+        floor_number=int_field(body, "floor_number", minimum=MIN_FLOOR, maximum=MAX_FLOOR)
+        if "floor_number" in body
+        else None,
+        type=choice_field(body, "type", SPOT_TYPES) if "type" in body else None,
+    )
+    return json_response(spot)
