@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from . import csp
 from .errors import NotFound
 
 STATIC_PREFIX = "/static/"
@@ -16,9 +17,13 @@ OPENAPI_DOCUMENT = Path(__file__).parent / "openapi.yaml"
 
 def setup(app: web.Application, static_dir: Path) -> None:
     index = static_dir / "index.html"
+    # Hashed once: a changed import map needs a restart, like any server code.
+    app_policy = csp.for_app(index.read_text(encoding="utf-8"))
 
     async def serve_index(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return web.FileResponse(
+            index, headers={"Cache-Control": "no-cache", "Content-Security-Policy": app_policy}
+        )
 
     async def serve_openapi(request: web.Request) -> web.FileResponse:
         return web.FileResponse(
@@ -54,5 +59,6 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Content-Security-Policy", csp.DEFAULT)
     # API answers carry tokens and personal data: never store them in caches.
     response.headers.setdefault("Cache-Control", "no-store")

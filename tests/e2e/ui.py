@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.support import run_async
 
@@ -85,3 +85,19 @@ def insert_past_reservation(
         start,
         end,
     )
+
+
+def record_csp_violations(context: BrowserContext) -> None:
+    """Have every page of this context record its CSP violations, for csp_violations()."""
+    context.add_init_script(
+        """
+        window.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (event) => {
+          window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+        });
+        """
+    )
+
+
+def csp_violations(page: Page) -> list[str]:
+    return page.evaluate("window.cspViolations")
