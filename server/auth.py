@@ -27,6 +27,7 @@ PUBLIC_PATHS = (
     r"^/healthz$",
     r"^/readyz$",
     r"^/openapi\.yaml$",
+    r"^/docs$",
     r"^/static/.*$",
     # The socket authenticates with its first message (see realtime.py).
     r"^/ws$",

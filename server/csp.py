@@ -14,7 +14,7 @@ def content_security_policy(loosened: Mapping[str, str] | None = None) -> str:
     """Same-origin resources, nothing inline, no plugins, forms or framing; a page loosens what it needs.
 
     'self' also covers this host's ws:/wss: (CSP Level 3), which the live grid
-    uses. data: images: the app's empty favicon.
+    uses. data: images: the app's empty favicon and swagger-ui's icons.
     form-action 'none': every form here is handled by script, so one submitted
     before its script ran (the login form) is blocked instead of being sent as
     a GET with the password in the URL.
@@ -31,7 +31,9 @@ def content_security_policy(loosened: Mapping[str, str] | None = None) -> str:
     return "; ".join(f"{name} {sources}" for name, sources in directives.items())
 
 
-# Every response's policy unless its handler sets one.
+# Every response's policy unless its handler sets one. The /docs page needs no
+# more: its scripts are files (swagger-ui's bundle, docs.js), and swagger-ui
+# styles through the CSSOM, which style-src does not restrict, not style attributes.
 DEFAULT = content_security_policy()
 
 

@@ -1,4 +1,4 @@
-"""Serves the browser app (index.html, static/) and the API's OpenAPI document."""
+"""Serves the browser app (index.html, static/), the API's OpenAPI document and its /docs page."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from .errors import NotFound
 STATIC_PREFIX = "/static/"
 # The browser app's own routes; a reload on any of them must get the app back.
 APP_PAGES = ("/", "/login", "/slots")
+# The interactive API reference: vendored swagger-ui rendering OPENAPI_DOCUMENT.
+DOCS_PAGE = "/docs"
 OPENAPI_DOCUMENT = Path(__file__).parent / "openapi.yaml"
 
 
@@ -19,11 +21,15 @@ def setup(app: web.Application, static_dir: Path) -> None:
     index = static_dir / "index.html"
     # Hashed once: a changed import map needs a restart, like any server code.
     app_policy = csp.for_app(index.read_text(encoding="utf-8"))
+    docs = static_dir / "docs" / "index.html"
 
     async def serve_index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(
             index, headers={"Cache-Control": "no-cache", "Content-Security-Policy": app_policy}
         )
+
+    async def serve_docs(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(docs, headers={"Cache-Control": "no-cache"})
 
     async def serve_openapi(request: web.Request) -> web.FileResponse:
         return web.FileResponse(
@@ -51,6 +57,7 @@ def setup(app: web.Application, static_dir: Path) -> None:
     for page in APP_PAGES:
         app.router.add_get(page, serve_index)
     app.router.add_get("/openapi.yaml", serve_openapi)
+    app.router.add_get(DOCS_PAGE, serve_docs)
     app.router.add_get(STATIC_PREFIX + "{path:.+}", serve_static)
 
 

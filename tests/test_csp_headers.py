@@ -49,11 +49,13 @@ def sha256_source(text: str) -> str:
 
 async def test_every_response_but_the_apps_pages_gets_the_strict_policy(client, auth):
     for path, headers in (
+        ("/docs", {}),
         ("/spots", auth()),
         ("/nope", {}),
         ("/openapi.yaml", {}),
         ("/static/main.js", {}),
         ("/static/vendor/vue.esm-browser.prod.js", {}),
+        ("/static/vendor/swagger-ui/swagger-ui.css", {}),
     ):
         response = await client.get(path, headers=headers)
         assert response.headers["Content-Security-Policy"] == csp.DEFAULT, path
