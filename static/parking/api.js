@@ -13,25 +13,10 @@ export class ApiError extends Error {
 
 const DEFAULT_EXPORT_FILENAME = 'smart-parking-reservations.csv';
 
-// The file name a Content-Disposition header suggests, or null. Accepts the RFC 6266
-// forms: filename*=UTF-8''percent-encoded (preferred), filename="quoted", filename=token.
-export function filenameFromDisposition(header) {
-  if (!header) {
-    return null;
-  }
-  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
-  if (extended) {
-    try {
-      return decodeURIComponent(extended[1].trim());
-    } catch {
-      // a malformed escape: fall back to the plain parameter
-    }
-  }
-  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header);
-  if (!plain) {
-    return null;
-  }
-  return plain[1] !== undefined ? plain[1].replace(/\\(.)/g, '$1') : plain[2];
+// The file name in the server's Content-Disposition header (attachment; filename="..."), or null.
+function filenameFromDisposition(header) {
+  const quoted = /filename="([^"]*)"/i.exec(header ?? '');
+  return quoted ? quoted[1] : null;
 }
 
 export function createApi({ getToken }) {
