@@ -75,16 +75,17 @@ export const OccupancyChart = {
     return { idPrefix: `occupancy-chart-${instances}`, layout: LAYOUT, peakMarker: PEAK_MARKER };
   },
   computed: {
-    data() {
+    // The last GET /stats answer, or null before the first one.
+    occupancy() {
       return this.stats.state.stats;
     },
     scaleMax() {
-      const busiest = Math.max(0, ...this.data.hours.map((hour) => hour.occupancy_ratio));
+      const busiest = Math.max(0, ...this.occupancy.hours.map((hour) => hour.occupancy_ratio));
       return SCALE_STEPS.find((step) => step >= busiest) ?? 1;
     },
     bars() {
-      const peaks = new Set(this.data.peak_hours);
-      return this.data.hours.map((hour) => {
+      const peaks = new Set(this.occupancy.peak_hours);
+      return this.occupancy.hours.map((hour) => {
         const ratio = hour.occupancy_ratio;
         // A sliver for any occupancy at all, so "a little" never looks like "none".
         const height = ratio > 0 ? Math.max(1, (Math.min(ratio, this.scaleMax) / this.scaleMax) * PLOT) : 0;
@@ -103,18 +104,18 @@ export const OccupancyChart = {
       });
     },
     range() {
-      const from = calendarDate(this.data.from);
-      const to = calendarDate(this.data.to);
+      const from = calendarDate(this.occupancy.from);
+      const to = calendarDate(this.occupancy.to);
       const days = Math.round((to - from) / 86_400_000) + 1;
       const withYear = from.getUTCFullYear() !== to.getUTCFullYear();
       return `Last ${days} ${days === 1 ? 'day' : 'days'}: ${formatDay(from, withYear)} – ${formatDay(to, withYear)}`;
     },
     summary() {
-      const peaks = this.data.peak_hours;
+      const peaks = this.occupancy.peak_hours;
       if (!peaks.length) {
         return 'No spots were booked in this period.';
       }
-      const ratio = this.data.hours.find((hour) => hour.hour === peaks[0]).occupancy_ratio;
+      const ratio = this.occupancy.hours.find((hour) => hour.hour === peaks[0]).occupancy_ratio;
       return `Busiest: ${hourRanges(peaks)}, ${percent(ratio)} of spots on average.`;
     },
   },
@@ -123,9 +124,9 @@ export const OccupancyChart = {
     <section class="occupancy" :aria-labelledby="idPrefix + '-heading'">
       <div class="occupancy-header">
         <h2 :id="idPrefix + '-heading'" class="occupancy-heading">Occupancy by hour of day</h2>
-        <p v-if="data" class="occupancy-range">{{ range }} · hours in {{ data.timezone }}</p>
+        <p v-if="occupancy" class="occupancy-range">{{ range }} · hours in {{ occupancy.timezone }}</p>
       </div>
-      <template v-if="data">
+      <template v-if="occupancy">
         <svg
           class="occupancy-chart"
           data-testid="occupancy-chart"
@@ -169,15 +170,15 @@ export const OccupancyChart = {
         </svg>
         <div class="occupancy-footer">
           <p :id="idPrefix + '-summary'" class="occupancy-summary">{{ summary }}</p>
-          <p v-if="data.peak_hours.length" class="occupancy-legend">
+          <p v-if="occupancy.peak_hours.length" class="occupancy-legend">
             <span class="occupancy-legend-swatch" aria-hidden="true"></span>{{ peakMarker }} Peak hour
           </p>
         </div>
       </template>
       <p v-if="stats.state.failed" class="occupancy-status">
-        {{ data ? 'Occupancy could not be updated; showing the last figures.' : 'Occupancy could not be loaded.' }}
+        {{ occupancy ? 'Occupancy could not be updated; showing the last figures.' : 'Occupancy could not be loaded.' }}
       </p>
-      <p v-else-if="!data" class="occupancy-status">Loading occupancy…</p>
+      <p v-else-if="!occupancy" class="occupancy-status">Loading occupancy…</p>
     </section>
   `,
 };
