@@ -51,10 +51,13 @@ export class SlotsPage extends Component {
 
     this.element.querySelector('#date-select').addEventListener('change', (event) => {
       window.dispatchEvent(new CustomEvent('parking-date-change', { detail: event.target.value }));
+      // Integration: this is where the Vue island follows the vanilla date dropdown (the brief's contract)
+      this.parkingView.selectDate(event.target.value);
     });
 
-    // Integration: mount the Vue island into the container rendered above; it reads #date-select itself
-    this.unmountParkingView = mountParkingView(this.element.querySelector('#parking-slots-view'), {
+    // Integration: mount the Vue island into the container rendered above, starting on the selected date
+    this.parkingView = mountParkingView(this.element.querySelector('#parking-slots-view'), {
+      initialDate: this.element.querySelector('#date-select').value,
       getToken: () => AuthService.getToken(),
       currentUser: AuthService.getCurrentUser(),
       onUnauthorized: () => {
@@ -66,6 +69,6 @@ export class SlotsPage extends Component {
 
   // Integration: called by the Router on logout or navigation, so the island's socket and listeners go too
   destroy() {
-    this.unmountParkingView();
+    this.parkingView.unmount();
   }
 }

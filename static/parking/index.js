@@ -1,4 +1,4 @@
-// Entry point of the Vue parking island: mount(el, options) returns unmount().
+// Entry point of the Vue parking island: mount(el, options) returns its handle, {selectDate, unmount}.
 import { createApp } from 'vue';
 import { createApi } from './api.js';
 import { connectSocket } from './socket.js';
@@ -9,14 +9,15 @@ import { ParkingGrid } from './components/ParkingGrid.js';
 /**
  * Mounts the parking grid into `el` and starts its live updates.
  *
+ * options.initialDate      the lot date to show first, YYYY-MM-DD
  * options.getToken()       the current JWT, or null once it has expired
  * options.currentUser      {id, ...}: whose bookings are shown as "mine"
  * options.onUnauthorized() called at most once, when the API or socket rejects the session
  *
- * The initial date is read from #date-select; later ones arrive as the
- * `parking-date-change` window event. el.dataset.socket says "open" or "closed".
+ * The host owns the date picker and calls handle.selectDate(date) when it changes;
+ * handle.unmount() stops everything for good. el.dataset.socket says "open" or "closed".
  */
-export function mount(el, { getToken, currentUser, onUnauthorized }) {
+export function mount(el, { initialDate, getToken, currentUser, onUnauthorized }) {
   let mounted = true;
   // The host tears the island down in response, so a second 401 must not navigate twice.
   const unauthorized = () => {
@@ -29,7 +30,6 @@ export function mount(el, { getToken, currentUser, onUnauthorized }) {
   const api = createApi({ getToken });
   const stats = createStatsStore({ api, onUnauthorized: unauthorized });
   const store = createStore({ api, currentUser, onUnauthorized: unauthorized, onChange: stats.refreshSoon });
-  const onDateChange = (event) => store.selectDate(event.detail);
 
   el.dataset.socket = 'closed';
   const socket = connectSocket({
@@ -45,8 +45,7 @@ export function mount(el, { getToken, currentUser, onUnauthorized }) {
       el.dataset.socket = status;
     },
   });
-  window.addEventListener('parking-date-change', onDateChange);
-  store.selectDate(document.getElementById('date-select').value);
+  store.selectDate(initialDate);
   stats.refresh();
 
   const app = createApp(ParkingGrid, { store, stats });
@@ -57,12 +56,17 @@ export function mount(el, { getToken, currentUser, onUnauthorized }) {
       return;
     }
     mounted = false;
-    window.removeEventListener('parking-date-change', onDateChange);
     socket.stop();
     stats.stop();
     api.abort();
     app.unmount();
   }
 
-  return unmount;
+  function selectDate(date) {
+    if (mounted) {
+      store.selectDate(date);
+    }
+  }
+
+  return { selectDate, unmount };
 }
