@@ -12,10 +12,8 @@ export class SlotsPage extends Component {
 
   template() {
     const user = AuthService.getCurrentUser();
-    const days = DateHelper.getNextDays(3);
-    const options = days
-      .map((day, index) => `<option value="${day.value}"${index === 0 ? ' selected' : ''}>${day.label} (${day.displayDate})</option>`)
-      .join('');
+    // Integration: the options come from the lot's calendar once the island has read it (see showLotCalendar)
+    const options = '<option value="">Loading the lot’s calendar…</option>';
 
     return `
       <div class="page slots-page">
@@ -30,7 +28,8 @@ export class SlotsPage extends Component {
         <main class="content">
           <div class="card date-card">
             <label for="date-select">Select a date</label>
-            <select id="date-select">${options}</select>
+            <!-- Integration: disabled until the lot's calendar has arrived -->
+            <select id="date-select" disabled>${options}</select>
           </div>
           <div id="parking-slots-view" class="slots-container">
             <p class="placeholder">Select a date above to view available slots</p>
@@ -55,9 +54,9 @@ export class SlotsPage extends Component {
       this.parkingView.selectDate(event.target.value);
     });
 
-    // Integration: mount the Vue island into the container rendered above, starting on the selected date
+    // Integration: mount the Vue island into the container rendered above; it starts on the lot's today
     this.parkingView = mountParkingView(this.element.querySelector('#parking-slots-view'), {
-      initialDate: this.element.querySelector('#date-select').value,
+      onLotChange: (calendar, date) => this.showLotCalendar(calendar, date),
       getToken: () => AuthService.getToken(),
       currentUser: AuthService.getCurrentUser(),
       onUnauthorized: () => {
@@ -65,6 +64,17 @@ export class SlotsPage extends Component {
         this.router.navigate('/login');
       },
     });
+  }
+
+  // Integration: the dropdown offers the lot's calendar, today to the last bookable day, as the island reports it
+  showLotCalendar(calendar, date) {
+    const count = Math.round((Date.parse(calendar.last_bookable_day) - Date.parse(calendar.today)) / 86_400_000) + 1;
+    const select = this.element.querySelector('#date-select');
+    select.replaceChildren(
+      ...DateHelper.getNextDays(count, calendar.today).map((day) => new Option(`${day.label} (${day.displayDate})`, day.value)),
+    );
+    select.value = date;
+    select.disabled = false;
   }
 
   // Integration: called by the Router on logout or navigation, so the island's socket and listeners go too

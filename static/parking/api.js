@@ -68,6 +68,8 @@ export function createApi({ getToken }) {
   }
 
   return {
+    // The lot's calendar: its time zone, today and last bookable day (dates in the lot's zone).
+    getLot: () => request('GET', '/lot'),
     getSpots: (date) => request('GET', `/spots?date=${encodeURIComponent(date)}`),
     createReservation: ({ spotId, startTime, endTime }) =>
       request('POST', '/reservations', { spot_id: spotId, start_time: startTime, end_time: endTime }),

@@ -9,15 +9,21 @@ import { ParkingGrid } from './components/ParkingGrid.js';
 /**
  * Mounts the parking grid into `el` and starts its live updates.
  *
- * options.initialDate      the lot date to show first, YYYY-MM-DD
+ * options.initialDate      optional: the date to show first, YYYY-MM-DD; by default, and
+ *                          whenever the shown date leaves the lot's calendar, the lot's today
  * options.getToken()       the current JWT, or null once it has expired
  * options.currentUser      {id, ...}: whose bookings are shown as "mine"
  * options.onUnauthorized() called at most once, when the API or socket rejects the session
+ * options.onLotChange(calendar, date)
+ *                          optional: called with GET /lot's answer and the date shown, once
+ *                          the calendar is known and whenever either changes, so the host
+ *                          can rebuild its date picker
  *
  * The host owns the date picker and calls handle.selectDate(date) when it changes;
  * handle.unmount() stops everything for good. el.dataset.socket says "open" or "closed".
  */
-export function mount(el, { initialDate, getToken, currentUser, onUnauthorized }) {
+export function mount(el, options) {
+  const { initialDate = null, getToken, currentUser, onUnauthorized, onLotChange = () => {} } = options;
   let mounted = true;
   // The host tears the island down in response, so a second 401 must not navigate twice.
   const unauthorized = () => {
@@ -29,23 +35,51 @@ export function mount(el, { initialDate, getToken, currentUser, onUnauthorized }
 
   const api = createApi({ getToken });
   const stats = createStatsStore({ api, onUnauthorized: unauthorized });
-  const store = createStore({ api, currentUser, onUnauthorized: unauthorized, onChange: stats.refreshSoon });
+  const store = createStore({
+    api,
+    currentUser,
+    initialDate,
+    onUnauthorized: unauthorized,
+    onChange: stats.refreshSoon,
+  });
+
+  // The host hears of a new calendar, or of a date the island moved to, and of nothing
+  // else: rebuilding a native select closes it under the driver's finger.
+  const told = { calendar: null, date: null };
+  function tellHost() {
+    const { calendar, date } = store.state;
+    const calendarText = JSON.stringify(calendar);
+    if (mounted && calendar !== null && (calendarText !== told.calendar || date !== told.date)) {
+      Object.assign(told, { calendar: calendarText, date });
+      onLotChange(calendar, date);
+    }
+  }
+
+  // Re-reads what may have changed unseen (after a reconnect, a resync message, a change
+  // of the lot's rules): the calendar first, since it may move the date, then the grid.
+  async function resync() {
+    if (await store.loadCalendar()) {
+      tellHost();
+      await store.refresh();
+    }
+  }
 
   el.dataset.socket = 'closed';
   const socket = connectSocket({
     getToken,
     // Changes made while the socket was not listening show up in the snapshot and the chart.
     onResync: () => {
-      store.refresh();
+      resync();
       stats.refreshSoon();
     },
-    onEvent: store.applyEvent,
+    // A change of the lot's rules may move its booking horizon: re-read the calendar too.
+    onEvent: (event) => (event.type === 'rules.changed' ? resync() : store.applyEvent(event)),
     onUnauthorized: unauthorized,
     onStatusChange: (status) => {
       el.dataset.socket = status;
     },
   });
-  store.selectDate(initialDate);
+  resync();
   stats.refresh();
 
   const app = createApp(ParkingGrid, { store, stats });
@@ -65,6 +99,7 @@ export function mount(el, { initialDate, getToken, currentUser, onUnauthorized }
   function selectDate(date) {
     if (mounted) {
       store.selectDate(date);
+      told.date = date; // the host chose it
     }
   }
 

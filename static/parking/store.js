@@ -25,13 +25,15 @@ function toGridSlot(slot) {
 
 // onChange() is called whenever a booking or release is seen, on any date: the
 // occupancy chart refreshes on it.
-export function createStore({ api, currentUser, onUnauthorized, onChange = () => {} }) {
+// initialDate (YYYY-MM-DD or null) is shown first if the lot's calendar still offers it.
+export function createStore({ api, currentUser, initialDate, onUnauthorized, onChange = () => {} }) {
   const state = reactive({
-    date: null, // the selected local date, YYYY-MM-DD
+    calendar: null, // the lot's calendar, GET /lot: {timezone, today, last_bookable_day, slots}
+    date: initialDate, // the selected date in the lot's calendar, YYYY-MM-DD
     timezone: null,
     slots: [], // column headers: [{label, start_time, end_time}]
     spots: [], // rows: [{id, spot_number, floor_number, type, slots: [grid slot]}]
-    loading: false,
+    loading: true, // the island starts loading at once: the calendar, then the grid
     notice: null, // text of the message bar, or null
     pending: new Set(), // slotKeys with a request in flight
     downloading: false, // the history export is on its way
@@ -93,10 +95,32 @@ export function createStore({ api, currentUser, onUnauthorized, onChange = () =>
     }
   }
 
-  function selectDate(date) {
+  function showDate(date) {
     state.date = date;
     state.spots = []; // never show one day's grid while another day is selected
+  }
+
+  function selectDate(date) {
+    showDate(date);
     return refresh();
+  }
+
+  // Reads the lot's calendar. Its today rolls over at the lot's midnight and its horizon
+  // can change, so a date that is no longer bookable gives way to the lot's today.
+  // Returns whether the calendar could be read.
+  async function loadCalendar() {
+    try {
+      const calendar = await api.getLot();
+      state.calendar = calendar;
+      if (state.date === null || state.date < calendar.today || state.date > calendar.last_bookable_day) {
+        showDate(calendar.today); // YYYY-MM-DD strings compare in calendar order
+      }
+      return true;
+    } catch (error) {
+      showError(error);
+      state.loading = false;
+      return false;
+    }
   }
 
   function displayedState(spot, slot) {
@@ -192,5 +216,5 @@ export function createStore({ api, currentUser, onUnauthorized, onChange = () =>
     state.notice = null;
   }
 
-  return { state, selectDate, refresh, displayedState, activate, applyEvent, downloadHistory, dismissNotice };
+  return { state, loadCalendar, selectDate, refresh, displayedState, activate, applyEvent, downloadHistory, dismissNotice };
 }

@@ -1,22 +1,20 @@
 const DAY_LABELS = ['Today', 'Tomorrow', 'Day after tomorrow'];
 
-// Integration: the local calendar date as YYYY-MM-DD (toISOString gives the UTC date, a day off near midnight)
-function toLocalDateValue(date) {
-  const pad = (number) => String(number).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
 export const DateHelper = {
-  getNextDays(count = 3) {
+  // Integration: firstDay is the lot's today (YYYY-MM-DD, from GET /lot), so the days follow the lot's calendar, not the browser's
+  getNextDays(count = 3, firstDay) {
     const days = [];
     for (let offset = 0; offset < count; offset++) {
-      const date = new Date();
-      date.setDate(date.getDate() + offset);
-      const displayDate = date.toLocaleDateString('en-GB');
+      // Integration: the day held at UTC midnight, where toISOString() and the UTC formatting below give that very day
+      const date = new Date(`${firstDay}T00:00:00Z`);
+      // Integration: calendar arithmetic in UTC, where no DST change moves a day
+      date.setUTCDate(date.getUTCDate() + offset);
+      // Integration: formatted in UTC, where the day is held
+      const displayDate = date.toLocaleDateString('en-GB', { timeZone: 'UTC' });
       days.push({
-        // Integration: local date, not the UTC one
-        value: toLocalDateValue(date),
-        label: DAY_LABELS[offset] || displayDate,
+        value: date.toISOString().split('T')[0],
+        // Integration: later days are named by weekday (the dropdown now spans the booking horizon) instead of repeating the date
+        label: DAY_LABELS[offset] || date.toLocaleDateString('en-GB', { weekday: 'long', timeZone: 'UTC' }),
         displayDate,
       });
     }

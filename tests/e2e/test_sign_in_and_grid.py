@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from .ui import (
+    BOOKING_HORIZON_DAYS,
     DRIVER1,
     SLOTS,
     cell,
@@ -40,16 +42,69 @@ def test_seed_driver_signs_in_and_lands_on_the_slots_page(
     expect(page.locator("#date-select")).to_have_value(utc_day(0))
 
 
-def test_date_select_offers_the_browsers_local_date_not_the_utc_one(
+def test_date_select_offers_the_lots_calendar_whatever_the_browsers_zone(
     open_page: Callable[..., Page], app_url: str
 ) -> None:
-    # Twelve hours from UTC, on whichever side is on another calendar day right now.
-    timezone = "Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-12"
-    page = open_page(app_url, timezone)
+    # The lot is in UTC. Kiritimati is 14 hours ahead of it and Pago Pago 11 hours
+    # behind, so at any hour at least one of them is on another calendar day.
+    lot_today = date.fromisoformat(utc_day(0))
+    browser_days = set()
+    for timezone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        page = open_page(app_url, timezone)
+        sign_in_and_go_live(page, DRIVER1)
+        options = page.locator("#date-select option")
+        expect(options).to_have_count(BOOKING_HORIZON_DAYS + 1)
+        expect(options.first).to_have_attribute("value", lot_today.isoformat())
+        expect(options.first).to_have_text(f"Today ({lot_today:%d/%m/%Y})")
+        expect(options.nth(3)).to_have_text(f"{lot_today + timedelta(days=3):%A (%d/%m/%Y)}")
+        expect(options.last).to_have_attribute("value", utc_day(BOOKING_HORIZON_DAYS))
+        expect(page.locator("#date-select")).to_have_value(lot_today.isoformat())
+        expect(page.locator(".parking-timezone")).to_contain_text("UTC")
+        browser_days.add(datetime.now(ZoneInfo(timezone)).date())
+    assert browser_days != {lot_today}
+
+
+def test_a_change_of_the_lots_rules_rebuilds_the_date_select(
+    open_page: Callable[..., Page], app_url: str
+) -> None:
+    """The server will announce rules.changed; here the test plays that part over the real socket."""
+    page = open_page(app_url)
+    horizon = {"days": BOOKING_HORIZON_DAYS}
+
+    def lot_with_horizon(route: Route) -> None:
+        response = route.fetch()
+        calendar = response.json()
+        last = date.fromisoformat(calendar["today"]) + timedelta(days=horizon["days"])
+        route.fulfill(response=response, json={**calendar, "last_bookable_day": last.isoformat()})
+
+    sockets: list[WebSocketRoute] = []
+
+    def pass_through(socket: WebSocketRoute) -> None:
+        socket.connect_to_server()  # with no handlers of its own, every message passes both ways
+        sockets.append(socket)
+
+    page.route("**/lot", lot_with_horizon)
+    page.route_web_socket("**/ws", pass_through)
     sign_in_and_go_live(page, DRIVER1)
-    local_today = datetime.now(ZoneInfo(timezone)).date().isoformat()
-    assert local_today != utc_day(0)
-    expect(page.locator("#date-select")).to_have_value(local_today)
+    options = page.locator("#date-select option")
+    expect(options).to_have_count(BOOKING_HORIZON_DAYS + 1)
+    choose_date(page, utc_day(20))
+
+    # The horizon shrinks to a week: day 20 is no longer bookable, so the grid goes back to today.
+    horizon["days"] = 7
+    with page.expect_response(lambda response: response.url.endswith(f"/spots?date={utc_day(0)}")):
+        sockets[-1].send(json.dumps({"type": "rules.changed"}))
+    expect(options).to_have_count(8)
+    expect(options.last).to_have_attribute("value", utc_day(7))
+    expect(page.locator("#date-select")).to_have_value(utc_day(0))
+    expect(page.locator("[data-state]")).to_have_count(15)
+
+    # It grows again: the driver's choice stays where it is.
+    choose_date(page, utc_day(5))
+    horizon["days"] = 14
+    sockets[-1].send(json.dumps({"type": "rules.changed"}))
+    expect(options).to_have_count(15)
+    expect(page.locator("#date-select")).to_have_value(utc_day(5))
 
 
 def test_grid_has_five_spots_by_three_slots(open_page: Callable[..., Page], app_url: str) -> None:
