@@ -8,6 +8,13 @@ function slotKey(spotId, startTime) {
   return `${spotId}@${Date.parse(startTime)}`;
 }
 
+// One gesture, one intent: the second click of a double-click, or a tap repeated at
+// human speed (60–200 ms), must not undo the first. A cell is quiet (ignores clicks)
+// for this long after the driver's own change to it took effect, and the whole grid
+// is after the release dialog closes, since its button may sit over any cell.
+const QUIET_AFTER_CHANGE_MS = 500;
+const WHOLE_GRID = 'grid';
+
 function stateAfterRelease(endTime) {
   return Date.parse(endTime) <= Date.now() ? 'past' : 'available';
 }
@@ -36,9 +43,12 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     loading: true, // the island starts loading at once: the calendar, then the grid
     notice: null, // text of the message bar, or null
     pending: new Set(), // slotKeys with a request in flight
+    quiet: new Set(), // slotKeys, or WHOLE_GRID, that ignore clicks for a moment
+    releasing: null, // {spot, slot} the driver is asked to confirm releasing, or null
     downloading: false, // the history export is on its way
   });
   let latestLoad = 0;
+  const quietTimers = new Map(); // key in state.quiet -> the timer that ends its quiet
 
   function findSlot(spotId, startTime) {
     const key = slotKey(spotId, startTime);
@@ -96,6 +106,7 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
   }
 
   function showDate(date) {
+    state.releasing = null; // the question was about a cell of the old date
     state.date = date;
     state.spots = []; // never show one day's grid while another day is selected
   }
@@ -123,6 +134,16 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     }
   }
 
+  function quietFor(key) {
+    clearTimeout(quietTimers.get(key));
+    state.quiet.add(key);
+    quietTimers.set(key, setTimeout(() => state.quiet.delete(key), QUIET_AFTER_CHANGE_MS));
+  }
+
+  function isQuiet(spot, slot) {
+    return state.quiet.has(WHOLE_GRID) || state.quiet.has(slotKey(spot.id, slot.start_time));
+  }
+
   function displayedState(spot, slot) {
     return state.pending.has(slotKey(spot.id, slot.start_time)) ? 'pending' : slot.state;
   }
@@ -135,6 +156,7 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
       await request();
     } finally {
       state.pending.delete(key);
+      quietFor(key);
     }
   }
 
@@ -169,15 +191,40 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     });
   }
 
-  // What a click on a grid cell does: book a free slot, release your own, ignore the rest.
+  // What a click on a grid cell does: book a free slot, ask before releasing your own,
+  // ignore the rest, and ignore every click on a quiet cell.
   function activate(spot, slot) {
+    if (isQuiet(spot, slot)) {
+      return;
+    }
     const shown = displayedState(spot, slot);
     if (shown === 'available') {
       return book(spot, slot);
     }
     if (shown === 'mine') {
+      state.releasing = { spot, slot };
+    }
+  }
+
+  function closeReleaseDialog() {
+    state.releasing = null;
+    quietFor(WHOLE_GRID);
+  }
+
+  function keepBooking() {
+    closeReleaseDialog();
+  }
+
+  // The driver confirmed. The slot is found again: a snapshot may have replaced it, and
+  // the sweeper or another tab may have released it while the question was open.
+  function confirmRelease() {
+    const { spot, slot: asked } = state.releasing;
+    closeReleaseDialog();
+    const slot = findSlot(spot.id, asked.start_time);
+    if (slot && displayedState(spot, slot) === 'mine') {
       return release(spot, slot);
     }
+    state.notice = 'That booking had already been released.';
   }
 
   // Applies a WebSocket event; events for a date that is not shown match no slot.
@@ -216,5 +263,18 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     state.notice = null;
   }
 
-  return { state, loadCalendar, selectDate, refresh, displayedState, activate, applyEvent, downloadHistory, dismissNotice };
+  return {
+    state,
+    loadCalendar,
+    selectDate,
+    refresh,
+    displayedState,
+    isQuiet,
+    activate,
+    keepBooking,
+    confirmRelease,
+    applyEvent,
+    downloadHistory,
+    dismissNotice,
+  };
 }

@@ -18,6 +18,7 @@ from .ui import (
     cell,
     choose_date,
     insert_past_reservation,
+    release,
     run_sql,
     sign_in_and_go_live,
     utc_day,
@@ -49,7 +50,7 @@ def test_booking_and_release_reach_the_other_driver_without_a_reload(
     expect(cell(driver2, 2, SLOTS[0])).to_have_attribute("data-state", "booked", timeout=1_000)
     expect(cell(driver1, 2, SLOTS[0])).to_have_attribute("data-state", "mine")
 
-    cell(driver1, 2, SLOTS[0]).click()  # "Release"
+    release(driver1, 2, SLOTS[0])
     expect(cell(driver2, 2, SLOTS[0])).to_have_attribute("data-state", "available", timeout=1_000)
     expect(cell(driver1, 2, SLOTS[0])).to_have_attribute("data-state", "available")
     assert driver2.evaluate("window.notReloaded") is True

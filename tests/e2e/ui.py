@@ -39,6 +39,16 @@ def cell(page: Page, spot_number: int, slot: str) -> Locator:
     return page.locator(f'[data-spot="{spot_number}"][data-slot="{slot}"]')
 
 
+def release_dialog(page: Page) -> Locator:
+    return page.get_by_role("dialog", name="Release this booking?")
+
+
+def release(page: Page, spot_number: int, slot: str) -> None:
+    """Release one's own booking: tap "Yours", then confirm once the button wakes up."""
+    cell(page, spot_number, slot).click()
+    release_dialog(page).get_by_role("button", name="Release").click()  # waits until it is enabled
+
+
 def choose_date(page: Page, day: str) -> None:
     """Pick a day in the legacy date select and wait for the island to load its grid."""
     with page.expect_response(lambda response: response.url.endswith(f"/spots?date={day}")):

@@ -1,10 +1,11 @@
 // The island's root: a message bar, the lot's timezone, a spots × time-slots table,
-// the occupancy chart and the history download.
+// the release dialog, the occupancy chart and the history download.
 import { OccupancyChart } from './OccupancyChart.js';
+import { ReleaseDialog } from './ReleaseDialog.js';
 import { SlotCell } from './SlotCell.js';
 
 export const ParkingGrid = {
-  components: { OccupancyChart, SlotCell },
+  components: { OccupancyChart, ReleaseDialog, SlotCell },
   props: {
     store: { type: Object, required: true },
     stats: { type: Object, required: true },
@@ -49,6 +50,7 @@ export const ParkingGrid = {
                     :spot="spot"
                     :time-slot="timeSlot"
                     :state="store.displayedState(spot, timeSlot)"
+                    :quiet="store.isQuiet(spot, timeSlot)"
                     @activate="store.activate(spot, timeSlot)"
                   />
                 </td>
@@ -57,6 +59,8 @@ export const ParkingGrid = {
           </table>
         </div>
       </template>
+
+      <ReleaseDialog v-if="state.releasing" :store="store" />
 
       <OccupancyChart :stats="stats" />
 

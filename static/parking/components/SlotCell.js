@@ -3,7 +3,7 @@
 const STATE_DISPLAY = {
   available: { icon: '✓', text: 'Available', spoken: 'available' },
   booked: { icon: '✕', text: 'Booked', spoken: 'booked' },
-  mine: { icon: '★', text: 'Yours', spoken: 'booked by you, press to release' },
+  mine: { icon: '★', text: 'Yours', spoken: 'booked by you, press to release it' },
   past: { icon: '–', text: 'Past', spoken: 'in the past' },
   pending: { icon: '…', text: 'Saving', spoken: 'saving, please wait' },
 };
@@ -13,6 +13,7 @@ export const SlotCell = {
     spot: { type: Object, required: true },
     timeSlot: { type: Object, required: true },
     state: { type: String, required: true },
+    quiet: { type: Boolean, default: false }, // ignores clicks for a moment (see store.js)
   },
   emits: ['activate'],
   computed: {
@@ -23,21 +24,22 @@ export const SlotCell = {
       return `Spot ${this.spot.spot_number}, ${this.timeSlot.label}, ${this.display.spoken}`;
     },
   },
-  // Booked and past cells are truly disabled. A pending cell only sets aria-disabled, so
-  // a keyboard user who just pressed it keeps focus on it (disabling would drop focus).
+  // Booked and past cells are truly disabled. A pending or quiet cell only sets
+  // aria-disabled, so a keyboard user who just pressed it keeps focus on it.
+  // A click with detail 2+ is the rest of a double-click: one gesture, one intent.
   template: `
     <button
       type="button"
       class="slot-cell"
       :class="'slot-' + state"
       :disabled="state === 'booked' || state === 'past'"
-      :aria-disabled="state === 'pending' ? 'true' : null"
+      :aria-disabled="state === 'pending' || quiet ? 'true' : null"
       :aria-busy="state === 'pending' ? 'true' : null"
       :aria-label="ariaLabel"
       :data-spot="spot.spot_number"
       :data-slot="timeSlot.label"
       :data-state="state"
-      @click="$emit('activate')"
+      @click="$event.detail <= 1 && $emit('activate')"
     >
       <span class="slot-icon" aria-hidden="true">{{ display.icon }}</span>
       <span class="slot-text">{{ display.text }}</span>
