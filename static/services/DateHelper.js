@@ -1,4 +1,5 @@
-const DAY_LABELS = ['Today', 'Tomorrow', 'Day after tomorrow'];
+// Integration: 'Day after tomorrow' gave way to the weekday: "Day after tomorrow (24/11/2026)" is cut off in a 320 px select
+const DAY_LABELS = ['Today', 'Tomorrow'];
 
 export const DateHelper = {
   // Integration: firstDay is the lot's today (YYYY-MM-DD, from GET /lot), so the days follow the lot's calendar, not the browser's
@@ -13,7 +14,7 @@ export const DateHelper = {
       const displayDate = date.toLocaleDateString('en-GB', { timeZone: 'UTC' });
       days.push({
         value: date.toISOString().split('T')[0],
-        // Integration: later days are named by weekday (the dropdown now spans the booking horizon) instead of repeating the date
+        // Integration: later days are named by weekday (the dropdown spans the booking horizon) instead of repeating the date
         label: DAY_LABELS[offset] || date.toLocaleDateString('en-GB', { weekday: 'long', timeZone: 'UTC' }),
         displayDate,
       });

@@ -17,6 +17,7 @@ from .ui import (
     SLOTS,
     cell,
     choose_date,
+    insert_booking,
     insert_past_reservation,
     release,
     run_sql,
@@ -92,18 +93,7 @@ def test_auto_released_booking_frees_the_cell_on_both_pages(
     slot_start = datetime.combine(datetime.now(zone).date(), time(8), zone)
     # Today's 08:00–12:00 for driver 2, inserted with a later end so the one-second
     # sweeper leaves it alone until both pages have shown it booked.
-    reservation_id = run_sql(
-        database_url,
-        """
-        INSERT INTO reservations (user_id, spot_id, start_time, end_time)
-        SELECT u.id, s.id, $3, $4 FROM users u, spots s WHERE u.email = $1 AND s.spot_number = $2
-        RETURNING id
-        """,
-        DRIVER2,
-        1,
-        slot_start,
-        slot_start + timedelta(days=1),
-    )
+    reservation_id = insert_booking(database_url, DRIVER2, 1, slot_start, slot_start + timedelta(days=1))
     driver1, driver2 = two_drivers(open_page, base_url, timezone)
     expect(cell(driver1, 1, SLOTS[0])).to_have_attribute("data-state", "booked")
     expect(cell(driver2, 1, SLOTS[0])).to_have_attribute("data-state", "mine")

@@ -1,24 +1,15 @@
 // Occupancy by hour of day as a plain SVG bar chart: 24 bars, peak hours marked, a text summary.
 
-// Geometry in viewBox units; the SVG scales to its container's width.
-const LEFT = 54; // room for the y-axis labels
-const COLUMN = 26; // one hour
-const BAR = 18;
+// The SVG is drawn at its container's measured width, one viewBox unit to a CSS pixel,
+// so its text keeps the size set in parking.css on a phone as on a desktop.
+const LEFT = 40; // room for the y-axis labels
+const RIGHT = 4;
 const TOP = 22; // room for the peak markers
 const PLOT = 96; // height of a full-scale bar
 const BASELINE = TOP + PLOT;
-// Frozen, so Vue does not make it reactive: the template reads it as constants.
-const LAYOUT = Object.freeze({
-  LEFT,
-  BAR,
-  TOP,
-  MIDDLE: TOP + PLOT / 2,
-  BASELINE,
-  WIDTH: LEFT + 24 * COLUMN + 4,
-  HEIGHT: BASELINE + 26,
-});
-const LABEL_EVERY_HOURS = 3;
-const MAJOR_LABEL_EVERY_HOURS = 6; // the only labels kept on narrow screens (see parking.css)
+const HEIGHT = BASELINE + 26;
+const DEFAULT_WIDTH = 640; // until the first measurement
+const MIN_LABEL_SPACING = 44; // px between hour labels: "00:00" at 12 px is about 32 px wide
 const PEAK_MARKER = '★';
 // The y-axis tops out at the first of these at or above the busiest hour, so a quiet
 // lot's bars are still visible; the axis label says which scale is in use.
@@ -72,9 +63,34 @@ export const OccupancyChart = {
   },
   data() {
     instances += 1;
-    return { idPrefix: `occupancy-chart-${instances}`, layout: LAYOUT, peakMarker: PEAK_MARKER };
+    return { idPrefix: `occupancy-chart-${instances}`, width: DEFAULT_WIDTH, peakMarker: PEAK_MARKER };
+  },
+  mounted() {
+    this.resizeObserver = new ResizeObserver(([entry]) => {
+      this.width = Math.max(LEFT + RIGHT + 24, Math.floor(entry.contentRect.width));
+    });
+    this.resizeObserver.observe(this.$el);
+  },
+  beforeUnmount() {
+    this.resizeObserver.disconnect();
   },
   computed: {
+    layout() {
+      const column = (this.width - LEFT - RIGHT) / 24; // one hour
+      return {
+        LEFT,
+        TOP,
+        MIDDLE: TOP + PLOT / 2,
+        BASELINE,
+        WIDTH: this.width,
+        HEIGHT,
+        COLUMN: column,
+        BAR: column * 0.7,
+        MARKER_PX: Math.min(12, Math.max(8, column * 1.2)), // adjacent peaks' stars must not collide
+        // every 3 hours where they fit, else every 6 (phones)
+        LABEL_EVERY: column * 3 >= MIN_LABEL_SPACING ? 3 : 6,
+      };
+    },
     // The last GET /stats answer, or null before the first one.
     occupancy() {
       return this.stats.state.stats;
@@ -84,6 +100,7 @@ export const OccupancyChart = {
       return SCALE_STEPS.find((step) => step >= busiest) ?? 1;
     },
     bars() {
+      const { COLUMN, BAR, LABEL_EVERY } = this.layout;
       const peaks = new Set(this.occupancy.peak_hours);
       return this.occupancy.hours.map((hour) => {
         const ratio = hour.occupancy_ratio;
@@ -97,8 +114,7 @@ export const OccupancyChart = {
           y: BASELINE - height,
           height,
           peak: peaks.has(hour.hour),
-          label: hour.hour % LABEL_EVERY_HOURS === 0 ? clock(hour.hour) : null,
-          minorLabel: hour.hour % MAJOR_LABEL_EVERY_HOURS !== 0,
+          label: hour.hour % LABEL_EVERY === 0 ? clock(hour.hour) : null,
           tooltip: `${clock(hour.hour)}–${clock(hour.hour + 1)}: ${percent(ratio)} of spots occupied on average`,
         };
       });
@@ -157,11 +173,17 @@ export const OccupancyChart = {
             >
               <title>{{ bar.tooltip }}</title>
             </rect>
-            <text v-if="bar.peak" class="occupancy-peak-marker" :x="bar.centre" :y="bar.y - 5" text-anchor="middle">{{ peakMarker }}</text>
+            <text
+              v-if="bar.peak"
+              class="occupancy-peak-marker"
+              :style="{ fontSize: layout.MARKER_PX + 'px' }"
+              :x="bar.centre"
+              :y="bar.y - 5"
+              text-anchor="middle"
+            >{{ peakMarker }}</text>
             <text
               v-if="bar.label"
               class="occupancy-hour-label"
-              :class="{ 'occupancy-hour-label-minor': bar.minorLabel }"
               :x="bar.centre"
               :y="layout.BASELINE + 19"
               text-anchor="middle"

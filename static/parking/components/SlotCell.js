@@ -1,4 +1,5 @@
 // One grid cell: a button whose text, icon, colour and aria-label all say the slot's state.
+// Its time is shown only on narrow screens, where the cells stack under their spot.
 
 const STATE_DISPLAY = {
   available: { icon: '✓', text: 'Available', spoken: 'available' },
@@ -41,6 +42,7 @@ export const SlotCell = {
       :data-state="state"
       @click="$event.detail <= 1 && $emit('activate')"
     >
+      <span class="slot-time">{{ timeSlot.label }}</span>
       <span class="slot-icon" aria-hidden="true">{{ display.icon }}</span>
       <span class="slot-text">{{ display.text }}</span>
       <span v-if="state === 'mine'" class="slot-action">Release</span>
