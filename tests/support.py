@@ -76,10 +76,10 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: f
 
 @contextmanager
 def server_process(
-    env: Mapping[str, str], log_path: Path
+    env: Mapping[str, str], log_path: Path, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Start the server on a free loopback port with `env` added; yield (base URL, process)."""
-    port = free_port()
+    """Start the server on `port` (default: a free one) with `env` added; yield (base URL, process)."""
+    port = port or free_port()
     environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(

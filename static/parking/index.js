@@ -6,6 +6,9 @@ import { createStatsStore } from './stats.js';
 import { createStore } from './store.js';
 import { ParkingGrid } from './components/ParkingGrid.js';
 
+// How long the socket may be down before the page says live updates are paused.
+const PAUSED_AFTER_MS = 2000;
+
 /**
  * Mounts the parking grid into `el` and starts its live updates.
  *
@@ -20,7 +23,8 @@ import { ParkingGrid } from './components/ParkingGrid.js';
  *                          can rebuild its date picker
  *
  * The host owns the date picker and calls handle.selectDate(date) when it changes;
- * handle.unmount() stops everything for good. el.dataset.socket says "open" or "closed".
+ * handle.unmount() stops everything for good. el.dataset.socket says "open" or "closed";
+ * after PAUSED_AFTER_MS closed, the grid says live updates are paused until the next resync.
  */
 export function mount(el, options) {
   const { initialDate = null, getToken, currentUser, onUnauthorized, onLotChange = () => {} } = options;
@@ -57,27 +61,42 @@ export function mount(el, options) {
 
   // Re-reads what may have changed unseen (after a reconnect, a resync message, a change
   // of the lot's rules): the calendar first, since it may move the date, then the grid.
+  // Returns whether both could be read.
   async function resync() {
-    if (await store.loadCalendar()) {
-      tellHost();
-      await store.refresh();
+    if (!(await store.loadCalendar())) {
+      return false;
+    }
+    tellHost();
+    return store.refresh();
+  }
+
+  // A socket down for longer than a blip is shown, so a stale grid never passes for a live one.
+  let pauseTimer = null;
+  function socketStatusChanged(status) {
+    el.dataset.socket = status;
+    if (status === 'open') {
+      clearTimeout(pauseTimer);
+      pauseTimer = null;
+    } else if (mounted && pauseTimer === null) {
+      pauseTimer = setTimeout(store.pauseLiveUpdates, PAUSED_AFTER_MS);
     }
   }
 
   el.dataset.socket = 'closed';
   const socket = connectSocket({
     getToken,
-    // Changes made while the socket was not listening show up in the snapshot and the chart.
-    onResync: () => {
-      resync();
+    // Changes made while the socket was not listening show up in the snapshot and the chart;
+    // only then is the grid live again.
+    onResync: async () => {
       stats.refreshSoon();
+      if (await resync()) {
+        store.resumeLiveUpdates();
+      }
     },
     // A change of the lot's rules may move its booking horizon: re-read the calendar too.
     onEvent: (event) => (event.type === 'rules.changed' ? resync() : store.applyEvent(event)),
     onUnauthorized: unauthorized,
-    onStatusChange: (status) => {
-      el.dataset.socket = status;
-    },
+    onStatusChange: socketStatusChanged,
   });
   resync();
   stats.refresh();
@@ -90,6 +109,7 @@ export function mount(el, options) {
       return;
     }
     mounted = false;
+    clearTimeout(pauseTimer);
     socket.stop();
     stats.stop();
     api.abort();

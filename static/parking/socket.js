@@ -3,11 +3,16 @@
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15000;
 const CLOSE_UNAUTHORIZED = 4401; // the server's close code for a missing, invalid or expired token
+// A token refused again on the next attempt is refused for good (the server's secret
+// changed, the user is gone, or it expired by the server's clock): reconnecting cannot
+// fix that. One retry is for the case it can fix, an auth message that arrived too late.
+const REFUSALS_THAT_END_THE_SESSION = 2;
 
 export function connectSocket({ getToken, onResync, onEvent, onUnauthorized, onStatusChange }) {
   let socket = null;
   let retryTimer = null;
   let failedAttempts = 0;
+  let refusalsInARow = 0;
 
   function open() {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -18,6 +23,7 @@ export function connectSocket({ getToken, onResync, onEvent, onUnauthorized, onS
       const data = JSON.parse(message.data);
       if (data.type === 'ready') {
         failedAttempts = 0;
+        refusalsInARow = 0;
         onStatusChange('open');
         onResync(); // events sent while we were not connected are lost: refetch the snapshot
       } else if (data.type === 'resync') {
@@ -29,10 +35,12 @@ export function connectSocket({ getToken, onResync, onEvent, onUnauthorized, onS
     socket.onclose = (event) => {
       socket = null;
       onStatusChange('closed');
-      // 4401 for a token our clock still calls valid (clock skew) gets a normal retry;
-      // once it has expired here too, the session is over.
-      if (event.code === CLOSE_UNAUTHORIZED && getToken() === null) {
+      refusalsInARow = event.code === CLOSE_UNAUTHORIZED ? refusalsInARow + 1 : 0;
+      // Expired by our own clock, or refused twice running: the session is over.
+      if (refusalsInARow > 0 && (getToken() === null || refusalsInARow >= REFUSALS_THAT_END_THE_SESSION)) {
         onUnauthorized();
+      } else if (refusalsInARow > 0) {
+        retryTimer = setTimeout(open, FIRST_RETRY_MS); // settle a refusal now, not after a long backoff
       } else {
         scheduleRetry();
       }

@@ -45,6 +45,7 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     pending: new Set(), // slotKeys with a request in flight
     quiet: new Set(), // slotKeys, or WHOLE_GRID, that ignore clicks for a moment
     releasing: null, // {spot, slot} the driver is asked to confirm releasing, or null
+    paused: false, // live updates are off (the socket has been down a while); the grid may be stale
     downloading: false, // the history export is on its way
   });
   let latestLoad = 0;
@@ -82,6 +83,7 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     }
   }
 
+  // Returns whether the snapshot could be read.
   async function refresh() {
     // Only the newest load may write: a late answer for a date that is no longer
     // selected, or an older snapshot of the same date, is dropped.
@@ -94,10 +96,12 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
         state.slots = snapshot.slots;
         state.spots = snapshot.spots.map((spot) => ({ ...spot, slots: spot.slots.map(toGridSlot) }));
       }
+      return true;
     } catch (error) {
       if (loadId === latestLoad) {
         showError(error);
       }
+      return false;
     } finally {
       if (loadId === latestLoad) {
         state.loading = false;
@@ -242,6 +246,16 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     }
   }
 
+  // The socket has been down too long for the grid to count as live.
+  function pauseLiveUpdates() {
+    state.paused = true;
+  }
+
+  // Called once the socket is back and the snapshot has been read again.
+  function resumeLiveUpdates() {
+    state.paused = false;
+  }
+
   // Fetches the driver's history as CSV (the request needs the bearer token, so a plain
   // link cannot do it) and hands it to the browser as a download.
   async function downloadHistory() {
@@ -274,6 +288,8 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     keepBooking,
     confirmRelease,
     applyEvent,
+    pauseLiveUpdates,
+    resumeLiveUpdates,
     downloadHistory,
     dismissNotice,
   };

@@ -1,7 +1,7 @@
 const STORAGE_KEY = 'parking_auth_token';
 
-// Integration: shown on the login page after the API or the socket rejected the session
-const SESSION_EXPIRED_MESSAGE = 'Your session has expired. Please sign in again.';
+// Integration: shown on the login page after the API or the socket rejected the session (expired, or refused after a server change)
+const SESSION_ENDED_MESSAGE = 'Your session has ended. Please sign in again.';
 
 function readSession() {
   const stored = sessionStorage.getItem(STORAGE_KEY);
@@ -56,7 +56,7 @@ export const AuthService = {
   // Integration: ends a session the server rejected and leaves a message for the login page
   expireSession() {
     this.logout();
-    this.sessionMessage = SESSION_EXPIRED_MESSAGE;
+    this.sessionMessage = SESSION_ENDED_MESSAGE;
   },
 
   // Integration: returns the message once, so a later visit to the login page starts clean

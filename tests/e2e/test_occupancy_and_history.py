@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from .ui import (
     DRIVER1,
     DRIVER2,
+    SESSION_ENDED,
     SLOTS,
     cell,
     choose_date,
@@ -138,7 +139,7 @@ def test_a_rejected_token_on_download_sends_the_driver_to_login(
         page.get_by_role("button", name="Download my history (CSV)").click()
     assert answer.value.status == 401
     expect(page).to_have_url(app_url + "/login", timeout=5_000)
-    expect(page.locator(".error-msg")).to_have_text("Your session has expired. Please sign in again.")
+    expect(page.locator(".error-msg")).to_have_text(SESSION_ENDED)
 
 
 def test_logging_out_with_a_chart_refresh_pending_sends_no_request_later(

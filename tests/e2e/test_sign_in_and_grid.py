@@ -12,6 +12,7 @@ from playwright.sync_api import Page, Route, WebSocketRoute, expect
 from .ui import (
     BOOKING_HORIZON_DAYS,
     DRIVER1,
+    SESSION_ENDED,
     SLOTS,
     cell,
     choose_date,
@@ -143,7 +144,7 @@ def test_a_rejected_token_sends_the_driver_to_login_with_a_message(
     forge_token(page)
     page.select_option("#date-select", utc_day(1))  # the grid's GET /spots gets a 401
     expect(page).to_have_url(app_url + "/login", timeout=5_000)
-    expect(page.locator(".error-msg")).to_have_text("Your session has expired. Please sign in again.")
+    expect(page.locator(".error-msg")).to_have_text(SESSION_ENDED)
 
 
 # Counts the WebSockets the page creates, in the page itself, so the count is exact.

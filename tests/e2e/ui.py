@@ -14,6 +14,7 @@ DRIVER1 = "driver1@parking.com"
 DRIVER2 = "driver2@parking.com"
 PASSWORD = "password123"
 SLOTS = ("08:00–12:00", "12:00–16:00", "16:00–20:00")
+SESSION_ENDED = "Your session has ended. Please sign in again."  # the login page's message after a refusal
 BOOKING_HORIZON_DAYS = 30  # the servers' default: the date select offers today and 30 more days
 
 

@@ -15,9 +15,14 @@ export const ParkingGrid = {
       return this.store.state;
     },
   },
-  // The live region stays in the DOM so screen readers announce each new message.
+  // The live regions stay in the DOM so screen readers announce each new message.
   template: `
     <section class="parking" aria-label="Parking availability">
+      <div class="parking-live-region" role="status" aria-live="polite">
+        <p v-if="state.paused" class="parking-paused">
+          <span class="parking-paused-dot" aria-hidden="true"></span>Live updates paused, reconnecting…
+        </p>
+      </div>
       <div class="parking-notice-region" role="status" aria-live="polite">
         <div v-if="state.notice" class="parking-notice">
           <span class="parking-notice-text">{{ state.notice }}</span>
