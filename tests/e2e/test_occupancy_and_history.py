@@ -20,6 +20,7 @@ from .ui import (
     cell,
     choose_date,
     forge_token,
+    insert_booking,
     insert_past_reservation,
     run_sql,
     sign_in_and_go_live,
@@ -36,12 +37,17 @@ def short_day(day: str) -> str:
 def test_chart_shows_24_hours_and_highlights_the_peak_once_a_booking_exists(
     open_page: Callable[..., Page], app_url: str, database_url: str
 ) -> None:
+    # The driver's own booking for tomorrow has occupied nothing yet, and the chart says so.
+    tomorrow_morning = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(8), UTC)
+    insert_booking(database_url, DRIVER1, 2, tomorrow_morning, tomorrow_morning + timedelta(hours=4))
     page = open_page(app_url)
     sign_in_and_go_live(page, DRIVER1)
     chart = page.get_by_test_id("occupancy-chart")
     expect(chart.locator("[data-hour]")).to_have_count(24, timeout=10_000)
     expect(chart.locator('[data-peak="true"]')).to_have_count(0)
-    expect(page.locator(".occupancy-summary")).to_have_text("No spots were booked in this period.")
+    expect(page.locator(".occupancy-summary")).to_have_text(
+        "No spot has been occupied in this period so far: a booking counts once its slot has started."
+    )
     expect(page.locator(".occupancy-range")).to_have_text(
         f"Last 30 days: {short_day(utc_day(-29))} – {short_day(utc_day(0))} · hours in UTC"
     )

@@ -128,8 +128,9 @@ export const OccupancyChart = {
     },
     summary() {
       const peaks = this.occupancy.peak_hours;
+      // It measures occupancy up to now: a booking for later does not count yet.
       if (!peaks.length) {
-        return 'No spots were booked in this period.';
+        return 'No spot has been occupied in this period so far: a booking counts once its slot has started.';
       }
       const ratio = this.occupancy.hours.find((hour) => hour.hour === peaks[0]).occupancy_ratio;
       return `Busiest: ${hourRanges(peaks)}, ${percent(ratio)} of spots on average.`;
