@@ -47,7 +47,13 @@ def create_app(settings: Settings) -> web.Application:
 
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[error_middleware, tokens.middleware(), identity_middleware, admin_middleware],
+        middlewares=[
+            error_middleware,
+            frontend.html_not_found,  # before the JWT check, which would answer 401
+            tokens.middleware(),
+            identity_middleware,
+            admin_middleware,
+        ],
     )
     app[SETTINGS] = settings
     app[TOKENS] = tokens
