@@ -9,10 +9,10 @@ import sys
 import traceback
 
 from .booking import CONCURRENCY, db_ceiling, http_booking, unloaded
-from .fanout import ws_fanout
+from .fanout import OPEN_FILES, ws_fanout
 from .lag import login_lag
 from .report import BenchBroken, Report, table
-from .stack import SERVER_LOG, app_server, database
+from .stack import SERVER_LOG, app_server, database, raise_open_files_limit
 
 
 def progress(message: str) -> None:
@@ -20,6 +20,9 @@ def progress(message: str) -> None:
 
 
 async def run(report: Report) -> None:
+    # Before any process starts, so that the server and the watchers inherit it.
+    open_files = raise_open_files_limit(OPEN_FILES)
+    progress(f"descriptor limit (RLIMIT_NOFILE): {open_files:,}")
     progress("starting PostgreSQL and seeding the bench database")
     async with database() as bench_db:
         progress("1. DB ceiling")
@@ -30,7 +33,7 @@ async def run(report: Report) -> None:
             await http_booking(bench_db, server, report, ceiling)
             progress("3. unloaded latency")
             await unloaded(bench_db, server, report)
-            progress("4 and 6. WebSocket fan-out and server memory")
+            progress("4 and 6. WebSocket fan-out to 1,000 and 5,000 sockets, server memory")
             await ws_fanout(bench_db, server, report)
             progress("5. event-loop lag during logins")
             await login_lag(bench_db, server, report)

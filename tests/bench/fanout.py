@@ -1,4 +1,4 @@
-"""4 and 6: event latency to 1,000 authenticated sockets, and the server's memory with them."""
+"""4 and 6: event latency to 1,000 and 5,000 authenticated sockets, and the server's memory with them."""
 
 from __future__ import annotations
 
@@ -17,18 +17,23 @@ from server.settings import PROJECT_ROOT
 
 from .load import percentile
 from .report import BenchBroken, CpuMeter, Report, Row, at_most, ms
-from .stack import Database, Server, raise_open_files_limit
+from .stack import Database, Server, open_files_limit
 from .watchers import now
 
-SOCKETS = 1_000
+# Each fleet of sockets, and the server's memory ceiling while it is connected.
+FLEETS = {1_000: 150.0, 5_000: 200.0}
 # Watcher processes sharing the sockets: one per core, so their own draining
-# of 1,000 frames per event is split and kept out of the booking client.
+# of thousands of frames per event is split and kept out of the booking client.
 WATCHERS = 2
 BOOKINGS = 20
-CONNECT_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 120.0
 EVENT_TIMEOUT = 10.0
 P99_TARGET_MS = 100.0
-RSS_TARGET_MB = 150.0
+# Descriptors besides the sockets: the bench's HTTP connections, the database
+# pool and listener, the log, pipes to the watchers, with room to spare.
+SPARE_FILES = 1_000
+# What `make bench` raises RLIMIT_NOFILE to before it starts any process.
+OPEN_FILES = max(FLEETS) + SPARE_FILES
 
 
 @dataclass
@@ -68,56 +73,99 @@ async def ws_fanout(database: Database, server: Server, report: Report) -> None:
             if probe.status == 404:
                 report.rows.append(Row("4. WS fan-out", "n/a: the server has no /ws yet"))
                 return
-        await database.reset()
-        raise_open_files_limit()  # the watchers inherit it
-        rss_before = server.process.memory_info().rss
-        watchers: list[asyncio.subprocess.Process] = []
-        try:
-            connect_took = await _start_watchers(database, url, watchers)
-            deliveries = Deliveries()
-            collectors = [asyncio.create_task(deliveries.collect(w)) for w in watchers]
-            cpu = CpuMeter(server.process.pid, database.postmaster_pid)
-            cpu.start()
-            fan_out = await _book_and_wait(database, server, session, deliveries)
-            usage = cpu.summary(BOOKINGS).replace("per operation", "per booking")
-            rss = server.process.memory_info().rss
-        finally:
-            await _stop_watchers(watchers)
-        await asyncio.gather(*collectors)
+        open_files = open_files_limit()
+        fleets: list[tuple[int, Fleet]] = []
+        for sockets in FLEETS:
+            if sockets + SPARE_FILES > open_files:
+                report.notes.append(
+                    f"WS fan-out at {sockets:,} sockets skipped: the descriptor limit is "
+                    f"{open_files:,} and could not be raised to {sockets + SPARE_FILES:,}"
+                )
+                continue
+            fleets.append((sockets, await _fan_out(database, server, session, url, sockets)))
+    # Grouped by measure, so the two fleets' figures sit next to each other.
+    for sockets, fleet in fleets:
+        _latency_rows(report, sockets, fleet)
+    for sockets, fleet in fleets:
+        report.rows.append(
+            Row(
+                f"6. Server RSS with {sockets:,} sockets",
+                f"{fleet.rss / 2**20:.0f} MB",
+                f"<= {FLEETS[sockets]:.0f} MB",
+                at_most(fleet.rss / 2**20, FLEETS[sockets]),
+            )
+        )
+    for sockets, fleet in fleets:
+        report.notes.append(_fleet_note(sockets, fleet))
 
-    p99 = percentile(fan_out.after_201, 99)
+
+@dataclass
+class Fleet:
+    """What one fleet of sockets measured: deliveries, memory and CPU."""
+
+    fan_out: FanOut
+    rss_before: int
+    rss: int
+    connect_took: float
+    usage: str
+
+
+async def _fan_out(
+    database: Database, server: Server, session: aiohttp.ClientSession, url: str, sockets: int
+) -> Fleet:
+    """Connect `sockets` watchers' sockets, book BOOKINGS slots one by one, then disconnect."""
+    await database.reset()
+    rss_before = server.process.memory_info().rss
+    watchers: list[asyncio.subprocess.Process] = []
+    try:
+        connect_took = await _start_watchers(database, url, watchers, sockets)
+        deliveries = Deliveries()
+        collectors = [asyncio.create_task(deliveries.collect(w)) for w in watchers]
+        cpu = CpuMeter(server.process.pid, database.postmaster_pid)
+        cpu.start()
+        fan_out = await _book_and_wait(database, server, session, deliveries, sockets)
+        usage = cpu.summary(BOOKINGS).replace("per operation", "per booking")
+        rss = server.process.memory_info().rss
+    finally:
+        await _stop_watchers(watchers)
+    await asyncio.gather(*collectors)
+    return Fleet(fan_out, rss_before, rss, connect_took, usage)
+
+
+def _latency_rows(report: Report, sockets: int, fleet: Fleet) -> None:
+    fan_out = fleet.fan_out
+    # The issue's measure: per booking, the wait until its last socket has the event.
+    last_p99 = percentile(fan_out.last_socket, 99)
     early = f" ({fan_out.early / len(fan_out.after_201):.0%} came before it)" if fan_out.after_201 else ""
     report.rows += [
         Row(
-            f"4. WS fan-out, {SOCKETS:,} sockets, {BOOKINGS} bookings: p99 after the 201",
-            ms(p99) + early,
+            f"4. WS fan-out, {sockets:,} sockets, {BOOKINGS} bookings: 201 to last socket, p99",
+            ms(last_p99),
             f"<= {P99_TARGET_MS:.0f} ms",
-            False if fan_out.missing else at_most(p99, P99_TARGET_MS),
+            False if fan_out.missing else at_most(last_p99, P99_TARGET_MS),
         ),
-        Row("   p50 after the 201", ms(percentile(fan_out.after_201, 50))),
-        Row("   p50 after sending the POST (upper bound)", ms(percentile(fan_out.after_post, 50))),
-        Row("   p99 after sending the POST (upper bound)", ms(percentile(fan_out.after_post, 99))),
-        Row(
-            f"6. Server RSS with {SOCKETS:,} sockets",
-            f"{rss / 2**20:.0f} MB",
-            f"<= {RSS_TARGET_MB:.0f} MB",
-            at_most(rss / 2**20, RSS_TARGET_MB),
-        ),
+        Row("   every delivery after the 201: p50", ms(percentile(fan_out.after_201, 50))),
+        Row("   every delivery after the 201: p99", ms(percentile(fan_out.after_201, 99)) + early),
+        Row("   every delivery after sending the POST: p99 (upper bound)", ms(percentile(fan_out.after_post, 99))),
     ]
-    report.notes += [
-        f"WS fan-out: {WATCHERS} watcher processes hold the sockets; latency = an event's arrival "
-        f"at a socket - the 201's arrival at the booking client, 0 when the event came first "
-        f"({fan_out.early:,} of {len(fan_out.after_201):,}); {fan_out.missing} missing; the last "
-        f"socket of a booking: p50 {percentile(fan_out.last_socket, 50):.1f} ms, max "
+
+
+def _fleet_note(sockets: int, fleet: Fleet) -> str:
+    fan_out = fleet.fan_out
+    return (
+        f"WS fan-out, {sockets:,} sockets: {WATCHERS} watcher processes hold them; latency = an "
+        f"event's arrival at a socket - the 201's arrival at the booking client, 0 when the event "
+        f"came first ({fan_out.early:,} of {len(fan_out.after_201):,}); {fan_out.missing} missing; "
+        f"the last socket of a booking: p50 {percentile(fan_out.last_socket, 50):.1f} ms, max "
         f"{max(fan_out.last_socket, default=math.nan):.1f} ms after the 201; the bookings' own "
-        f"POST-to-201 p50 {percentile(fan_out.booking, 50):.1f} ms; sockets connected "
-        f"and authenticated in {connect_took:.1f} s; {usage} (the watchers count as other)",
-        f"Server RSS: {rss_before / 2**20:.0f} MB before the sockets, {rss / 2**20:.0f} MB with them",
-    ]
+        f"POST-to-201 p50 {percentile(fan_out.booking, 50):.1f} ms; sockets connected and "
+        f"authenticated in {fleet.connect_took:.1f} s; server RSS {fleet.rss_before / 2**20:.0f} MB "
+        f"before them; {fleet.usage} (the watchers count as other)"
+    )
 
 
 async def _start_watchers(
-    database: Database, url: str, watchers: list[asyncio.subprocess.Process]
+    database: Database, url: str, watchers: list[asyncio.subprocess.Process], sockets: int
 ) -> float:
     """Spawn the watchers, hand each its tokens, and wait until all sockets are ready."""
     drivers = database.driver_ids
@@ -128,7 +176,7 @@ async def _start_watchers(
             "-m",
             "tests.bench.watchers",
             url,
-            str(SOCKETS // WATCHERS),
+            str(sockets // WATCHERS),
             cwd=PROJECT_ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -136,7 +184,7 @@ async def _start_watchers(
         watchers.append(watcher)
         assert watcher.stdin is not None
         # Tokens go through stdin, not argv, where `ps` would show them.
-        tokens = (database.token(drivers[(index + i) % len(drivers)]) for i in range(SOCKETS // WATCHERS))
+        tokens = (database.token(drivers[(index + i) % len(drivers)]) for i in range(sockets // WATCHERS))
         watcher.stdin.write("".join(f"{t}\n" for t in tokens).encode())
         await watcher.stdin.drain()
     for watcher in watchers:
@@ -160,7 +208,11 @@ async def _stop_watchers(watchers: list[asyncio.subprocess.Process]) -> None:
 
 
 async def _book_and_wait(
-    database: Database, server: Server, session: aiohttp.ClientSession, deliveries: Deliveries
+    database: Database,
+    server: Server,
+    session: aiohttp.ClientSession,
+    deliveries: Deliveries,
+    sockets: int,
 ) -> FanOut:
     """Book one slot at a time; wait until every socket has its event (or the timeout)."""
     fan_out = FanOut()
@@ -181,12 +233,12 @@ async def _book_and_wait(
             pass  # counted as missing
         arrivals = deliveries.arrivals[reservation_id]
         fan_out.booking.append((answered - sent) * 1000)
-        fan_out.missing += SOCKETS - len(arrivals)
+        fan_out.missing += sockets - len(arrivals)
         fan_out.early += sum(at < answered for at in arrivals)
         # An event can beat the 201 to the client (the server sends it while the
         # handler is still finishing): for a watcher that is no delay at all.
         fan_out.after_201 += [max(0.0, at - answered) * 1000 for at in arrivals]
         fan_out.after_post += [(at - sent) * 1000 for at in arrivals]
-        if arrivals:
+        if len(arrivals) == sockets:
             fan_out.last_socket.append(max(0.0, max(arrivals) - answered) * 1000)
     return fan_out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import sys
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -31,8 +32,6 @@ TZ = ZoneInfo("UTC")
 # driver books at most one spot per slot and the one-car rule never refuses.
 SPOTS = 200
 DAYS = 120
-# 1,000 sockets + 64 connections + the database's, with room to spare.
-OPEN_FILES = 4096
 
 CREATE_SPOTS = """
 INSERT INTO spots (spot_number, floor_number)
@@ -150,7 +149,6 @@ class Server:
 @asynccontextmanager
 async def app_server(database: Database) -> AsyncIterator[Server]:
     """`python -m server` in its own process, so the load generator never shares its loop."""
-    raise_open_files_limit()  # the server inherits the raised limit
     env = {
         "DATABASE_URL": database.url,
         "DATABASE_POOL_SIZE": str(database.settings.database_pool_size),
@@ -167,8 +165,23 @@ async def app_server(database: Database) -> AsyncIterator[Server]:
         await asyncio.to_thread(running.__exit__, None, None, None)
 
 
-def raise_open_files_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(OPEN_FILES, hard)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+def open_files_limit() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return sys.maxsize if soft == resource.RLIM_INFINITY else soft
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Raise this process's descriptor limit (RLIMIT_NOFILE) to `wanted` if it can; return it.
+
+    Processes started afterwards (PostgreSQL, the server, the watchers) inherit it.
+    """
+    if open_files_limit() < wanted:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or hard >= wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        else:
+            try:  # beyond the hard limit: only with CAP_SYS_RESOURCE (root)
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            except (ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return open_files_limit()
