@@ -1,4 +1,4 @@
-"""Run every measurement against a fresh stack and print the report (`make bench`)."""
+"""Run every measurement, or the phases named on the command line, and print the report."""
 
 from __future__ import annotations
 
@@ -19,33 +19,46 @@ def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-async def run(report: Report) -> None:
+# `python -m tests.bench [PHASE ...]` runs only those phases; `make bench` runs all.
+PHASES = ("booking", "unloaded", "fanout", "lag")
+
+
+async def run(report: Report, phases: set[str]) -> None:
     # Before any process starts, so that the server and the watchers inherit it.
     open_files = raise_open_files_limit(OPEN_FILES)
     progress(f"descriptor limit (RLIMIT_NOFILE): {open_files:,}")
     progress("starting PostgreSQL and seeding the bench database")
     async with database() as bench_db:
-        progress("1. DB ceiling")
-        ceiling = await db_ceiling(bench_db, report)
+        if "booking" in phases:
+            progress("1. DB ceiling")
+            ceiling = await db_ceiling(bench_db, report)
         progress("starting the server")
         async with app_server(bench_db) as server:
-            progress("2. HTTP booking, distinct and contested")
-            await http_booking(bench_db, server, report, ceiling)
-            progress("3. unloaded latency")
-            await unloaded(bench_db, server, report)
-            progress("4 and 6. WebSocket fan-out to 1,000 and 5,000 sockets, server memory")
-            await ws_fanout(bench_db, server, report)
-            progress("5. event-loop lag during logins")
-            await login_lag(bench_db, server, report)
+            if "booking" in phases:
+                progress("2. HTTP booking, distinct and contested")
+                await http_booking(bench_db, server, report, ceiling)
+            if "unloaded" in phases:
+                progress("3. unloaded latency")
+                await unloaded(bench_db, server, report)
+            if "fanout" in phases:
+                progress("4 and 6. WebSocket fan-out to 1,000 and 5,000 sockets, server memory")
+                await ws_fanout(bench_db, server, report)
+            if "lag" in phases:
+                progress("5. event-loop lag during logins")
+                await login_lag(bench_db, server, report)
 
 
 def main() -> int:
+    phases = set(sys.argv[1:]) or set(PHASES)
+    if not phases <= set(PHASES):
+        print(f"usage: python -m tests.bench [{' | '.join(PHASES)}] ...", file=sys.stderr)
+        return 2
     # Before the bench adds its own: how busy the 2 cores already were.
     load_before = os.getloadavg()[0]
     report = Report()
     broken = None
     try:
-        asyncio.run(run(report))
+        asyncio.run(run(report, phases))
     except BenchBroken as exc:
         broken = str(exc)
     except Exception:
