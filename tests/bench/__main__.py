@@ -10,7 +10,7 @@ import traceback
 
 from .booking import CONCURRENCY, db_ceiling, http_booking, unloaded
 from .fanout import OPEN_FILES, ws_fanout
-from .lag import login_lag
+from .logins import login_flood, login_lag
 from .report import BenchBroken, Report, table
 from .stack import SERVER_LOG, app_server, database, raise_open_files_limit
 
@@ -20,7 +20,7 @@ def progress(message: str) -> None:
 
 
 # `python -m tests.bench [PHASE ...]` runs only those phases; `make bench` runs all.
-PHASES = ("booking", "unloaded", "fanout", "lag")
+PHASES = ("booking", "unloaded", "fanout", "lag", "flood")
 
 
 async def run(report: Report, phases: set[str]) -> None:
@@ -46,6 +46,9 @@ async def run(report: Report, phases: set[str]) -> None:
             if "lag" in phases:
                 progress("5. event-loop lag during logins")
                 await login_lag(bench_db, server, report)
+            if "flood" in phases:
+                progress("7. a correct login during a flood of bogus logins")
+                await login_flood(bench_db, server, report)
 
 
 def main() -> int:

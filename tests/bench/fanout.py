@@ -146,7 +146,10 @@ def _latency_rows(report: Report, sockets: int, fleet: Fleet) -> None:
         ),
         Row("   every delivery after the 201: p50", ms(percentile(fan_out.after_201, 50))),
         Row("   every delivery after the 201: p99", ms(percentile(fan_out.after_201, 99)) + early),
-        Row("   every delivery after sending the POST: p99 (upper bound)", ms(percentile(fan_out.after_post, 99))),
+        Row(
+            "   every delivery after sending the POST: p99 (upper bound)",
+            ms(percentile(fan_out.after_post, 99)),
+        ),
     ]
 
 

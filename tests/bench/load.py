@@ -35,7 +35,12 @@ class LoadResult:
         return percentile(self.latencies, q) * 1000
 
     def outcome_summary(self) -> str:
-        return ", ".join(f"{n} x {label}" for label, n in self.outcomes.most_common())
+        return summarise(self.outcomes)
+
+
+def summarise(outcomes: Counter[str]) -> str:
+    """E.g. "98 x 201, 2 x 409": the outcomes, most frequent first."""
+    return ", ".join(f"{n} x {label}" for label, n in outcomes.most_common())
 
 
 def percentile(values: list[float], q: float) -> float:
