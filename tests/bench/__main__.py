@@ -12,6 +12,7 @@ from .booking import CONCURRENCY, db_ceiling, http_booking, unloaded
 from .fanout import OPEN_FILES, ws_fanout
 from .logins import login_flood, login_lag
 from .report import BenchBroken, Report, table
+from .stats import stats_over_a_year
 from .stack import SERVER_LOG, app_server, database, raise_open_files_limit
 
 
@@ -20,7 +21,7 @@ def progress(message: str) -> None:
 
 
 # `python -m tests.bench [PHASE ...]` runs only those phases; `make bench` runs all.
-PHASES = ("booking", "unloaded", "fanout", "lag", "flood")
+PHASES = ("booking", "unloaded", "fanout", "lag", "flood", "stats")
 
 
 async def run(report: Report, phases: set[str]) -> None:
@@ -49,6 +50,10 @@ async def run(report: Report, phases: set[str]) -> None:
             if "flood" in phases:
                 progress("7. a correct login during a flood of bogus logins")
                 await login_flood(bench_db, server, report)
+            # Last: its year of history would be in every other phase's way.
+            if "stats" in phases:
+                progress("8. /stats over 365 days of history")
+                await stats_over_a_year(bench_db, server, report)
 
 
 def main() -> int:
