@@ -28,6 +28,11 @@ WATCHERS = 2
 BOOKINGS = 20
 CONNECT_TIMEOUT = 120.0
 EVENT_TIMEOUT = 10.0
+# After a fleet leaves, the server is still busy closing its sockets for a
+# while; the next phase starts once its descriptors are back to what they were
+# (plus pooled database connections opened meanwhile, and some slack).
+SETTLE_TIMEOUT = 60.0
+SETTLE_SLACK_FILES = 32
 P99_TARGET_MS = 100.0
 # Descriptors besides the sockets: the bench's HTTP connections, the database
 # pool and listener, the log, pipes to the watchers, with room to spare.
@@ -116,6 +121,7 @@ async def _fan_out(
     """Connect `sockets` watchers' sockets, book BOOKINGS slots one by one, then disconnect."""
     await database.reset()
     rss_before = server.process.memory_info().rss
+    files_before = server.process.num_fds()
     watchers: list[asyncio.subprocess.Process] = []
     try:
         connect_took = await _start_watchers(database, url, watchers, sockets)
@@ -128,6 +134,7 @@ async def _fan_out(
         rss = server.process.memory_info().rss
     finally:
         await _stop_watchers(watchers)
+        await _until_closed(server, files_before + SETTLE_SLACK_FILES)
     await asyncio.gather(*collectors)
     return Fleet(fan_out, rss_before, rss, connect_took, usage)
 
@@ -208,6 +215,17 @@ async def _stop_watchers(watchers: list[asyncio.subprocess.Process]) -> None:
         except TimeoutError:
             watcher.kill()
             await watcher.wait()
+
+
+async def _until_closed(server: Server, files: int) -> None:
+    """Wait until the server holds at most `files` descriptors: its sockets are closed."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while (held := server.process.num_fds()) > files:
+        if time.monotonic() > deadline:
+            raise BenchBroken(
+                f"the server still holds {held} descriptors {SETTLE_TIMEOUT:.0f} s after its sockets left"
+            )
+        await asyncio.sleep(0.1)  # polling a condition under a deadline
 
 
 async def _book_and_wait(
