@@ -7,21 +7,32 @@ import os
 import platform
 import sys
 import traceback
+from collections.abc import Awaitable, Callable
 
 from .booking import CONCURRENCY, db_ceiling, http_booking, unloaded
 from .fanout import OPEN_FILES, ws_fanout
 from .logins import login_flood, login_lag
 from .report import BenchBroken, Report, table
+from .stack import SERVER_LOG, Database, Server, app_server, database, raise_open_files_limit
 from .stats import stats_over_a_year
-from .stack import SERVER_LOG, app_server, database, raise_open_files_limit
 
 
 def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+# After booking (1, 2: the ceiling is what HTTP is compared with), in this
+# order: (name on the command line, progress label, measurement).
+SERVER_PHASES: tuple[tuple[str, str, Callable[[Database, Server, Report], Awaitable[None]]], ...] = (
+    ("unloaded", "3. unloaded latency", unloaded),
+    ("fanout", "4 and 6. WebSocket fan-out to 1,000 and 5,000 sockets, server memory", ws_fanout),
+    ("lag", "5. event-loop lag during logins", login_lag),
+    ("flood", "7. a correct login during a flood of bogus logins", login_flood),
+    # Last: its year of history would be in every other phase's way.
+    ("stats", "8. /stats over 365 days of history", stats_over_a_year),
+)
 # `python -m tests.bench [PHASE ...]` runs only those phases; `make bench` runs all.
-PHASES = ("booking", "unloaded", "fanout", "lag", "flood", "stats")
+PHASES = ("booking", *(name for name, _, _ in SERVER_PHASES))
 
 
 async def run(report: Report, phases: set[str]) -> None:
@@ -38,22 +49,10 @@ async def run(report: Report, phases: set[str]) -> None:
             if "booking" in phases:
                 progress("2. HTTP booking, distinct and contested")
                 await http_booking(bench_db, server, report, ceiling)
-            if "unloaded" in phases:
-                progress("3. unloaded latency")
-                await unloaded(bench_db, server, report)
-            if "fanout" in phases:
-                progress("4 and 6. WebSocket fan-out to 1,000 and 5,000 sockets, server memory")
-                await ws_fanout(bench_db, server, report)
-            if "lag" in phases:
-                progress("5. event-loop lag during logins")
-                await login_lag(bench_db, server, report)
-            if "flood" in phases:
-                progress("7. a correct login during a flood of bogus logins")
-                await login_flood(bench_db, server, report)
-            # Last: its year of history would be in every other phase's way.
-            if "stats" in phases:
-                progress("8. /stats over 365 days of history")
-                await stats_over_a_year(bench_db, server, report)
+            for name, label, measure in SERVER_PHASES:
+                if name in phases:
+                    progress(label)
+                    await measure(bench_db, server, report)
 
 
 def main() -> int:
