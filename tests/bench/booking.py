@@ -75,8 +75,13 @@ async def db_ceiling(database: Database, report: Report) -> float:
     def book(booking: Booking) -> Operation:
         async def operation() -> str:
             try:
+                # As POST /reservations does for a driver booking for themselves.
                 await repository.reservations.book(
-                    pool, user_id=booking.user_id, spot_id=booking.spot_id, slot=booking.slot
+                    pool,
+                    spot_id=booking.spot_id,
+                    slot=booking.slot,
+                    user_id=booking.user_id,
+                    created_by=booking.user_id,
                 )
             except ApiError as exc:
                 return exc.code
