@@ -18,7 +18,7 @@ from server.settings import PROJECT_ROOT
 from .load import percentile
 from .report import BenchBroken, CpuMeter, Report, Row, at_most, ms
 from .stack import Database, Server, open_files_limit
-from .watchers import now
+from .watchers import now, slot_key
 
 # Each fleet of sockets, and the server's memory ceiling while it is connected.
 FLEETS = {1_000: 150.0, 5_000: 200.0}
@@ -54,21 +54,21 @@ class FanOut:
 
 
 class Deliveries:
-    """Each watcher's report of when its sockets got a booking's event, by reservation id."""
+    """Each watcher's report of when its sockets got a booking's event, by slot_key."""
 
     def __init__(self) -> None:
-        self.arrivals: defaultdict[int, list[float]] = defaultdict(list)
-        self.reports: defaultdict[int, int] = defaultdict(int)
-        self.everywhere: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        self.arrivals: defaultdict[str, list[float]] = defaultdict(list)
+        self.reports: defaultdict[str, int] = defaultdict(int)
+        self.everywhere: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
     async def collect(self, watcher: asyncio.subprocess.Process) -> None:
         assert watcher.stdout is not None
         async for line in watcher.stdout:
             report = json.loads(line)
-            self.arrivals[report["id"]] += report["arrivals"]
-            self.reports[report["id"]] += 1
-            if self.reports[report["id"]] == WATCHERS:
-                self.everywhere[report["id"]].set()
+            self.arrivals[report["key"]] += report["arrivals"]
+            self.reports[report["key"]] += 1
+            if self.reports[report["key"]] == WATCHERS:
+                self.everywhere[report["key"]].set()
 
 
 async def ws_fanout(database: Database, server: Server, report: Report) -> None:
@@ -247,12 +247,12 @@ async def _book_and_wait(
             answered = now()
         if response.status != 201:
             raise BenchBroken(f"booking for the fan-out answered {response.status}: {body}")
-        reservation_id = body["id"]
+        key = slot_key(booking.spot_id, booking.slot.start.isoformat())
         try:
-            await asyncio.wait_for(deliveries.everywhere[reservation_id].wait(), EVENT_TIMEOUT)
+            await asyncio.wait_for(deliveries.everywhere[key].wait(), EVENT_TIMEOUT)
         except TimeoutError:
             pass  # counted as missing
-        arrivals = deliveries.arrivals[reservation_id]
+        arrivals = deliveries.arrivals[key]
         fan_out.booking.append((answered - sent) * 1000)
         fan_out.missing += sockets - len(arrivals)
         fan_out.early += sum(at < answered for at in arrivals)

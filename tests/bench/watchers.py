@@ -2,7 +2,7 @@
 
 Reads one token per line on stdin, connects and authenticates N sockets, then
 prints JSON lines on stdout: {"ready": seconds} once all are in, and
-{"id": reservation_id, "arrivals": [...]} once every socket has that booking's
+{"key": slot_key(...), "arrivals": [...]} once every socket has that booking's
 event, stamped with CLOCK_MONOTONIC, which is comparable across processes.
 It runs apart from the booking client so that draining a thousand sockets
 never delays the client's reading of its 201, and stops when stdin closes.
@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from datetime import datetime
 
 import aiohttp
 
@@ -30,13 +31,18 @@ def now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
+def slot_key(spot_id: int, start_time: str) -> str:
+    """Which booking an event is about: its spot and slot (drivers never see its id)."""
+    return f"{spot_id}@{datetime.fromisoformat(start_time).timestamp():.0f}"
+
+
 def emit(message: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
 
 
 async def watch(url: str, tokens: list[str]) -> None:
-    arrivals: defaultdict[int, list[float]] = defaultdict(list)
+    arrivals: defaultdict[str, list[float]] = defaultdict(list)
     gate = asyncio.Semaphore(CONNECTING)
     sockets: list[aiohttp.ClientWebSocketResponse] = []
 
@@ -47,10 +53,11 @@ async def watch(url: str, tokens: list[str]) -> None:
                 continue
             event = json.loads(message.data)
             if event.get("type") == "reservation.booked":
-                got = arrivals[event["reservation_id"]]
+                key = slot_key(event["spot_id"], event["start_time"])
+                got = arrivals[key]
                 got.append(at)
                 if len(got) == len(tokens):
-                    emit({"id": event["reservation_id"], "arrivals": got})
+                    emit({"key": key, "arrivals": got})
 
     async def connect(token: str) -> asyncio.Task[None]:
         async with gate:
