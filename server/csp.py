@@ -11,7 +11,7 @@ _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>(.*?)</script>", re.DO
 
 
 def content_security_policy(loosened: Mapping[str, str] | None = None) -> str:
-    """Same-origin resources, nothing inline, no plugins, forms or framing; a page loosens what it needs.
+    """Same-origin only; nothing inline, no plugins, forms or framing; pages loosen what they need.
 
     'self' also covers this host's ws:/wss: (CSP Level 3), which the live grid
     uses. data: images: the app's empty favicon and swagger-ui's icons.

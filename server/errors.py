@@ -84,6 +84,14 @@ class SpotNumberTaken(ApiError):
     status, code = 409, "spot_number_taken"
 
 
+class BookingLimitReached(ApiError):
+    status, code = 409, "booking_limit_reached"
+
+
+class CheckInClosed(ApiError):
+    status, code = 409, "check_in_closed"
+
+
 class TooManyAttempts(ApiError):
     status, code = 429, "too_many_attempts"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,10 +12,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
+log = logging.getLogger(__name__)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
 _SECRET_NAMES = frozenset({"DATABASE_URL", "JWT_SECRET"})
+
+
+# Variables an older version read, and why they are ignored now.
+RETIRED = {
+    "BOOKING_HORIZON_DAYS": "the horizon is a lot rule now, set by the attendant (PUT /admin/rules)",
+}
 
 
 class SettingsError(ValueError):
@@ -34,7 +43,6 @@ class Settings:
     jwt_ttl_seconds: int = 3600
     parking_timezone: str = "UTC"
     sweep_interval_seconds: float = 60.0
-    booking_horizon_days: int = 30
     # Origins, besides the server's own, that may open WebSockets.
     allowed_origins: tuple[str, ...] = ()
     static_dir: Path = PROJECT_ROOT / "static"
@@ -62,6 +70,9 @@ class Settings:
                 shown = "(hidden)" if name in _SECRET_NAMES else repr(raw)
                 raise SettingsError(f"{name}={shown} is invalid: {exc}") from None
 
+        for name, why in RETIRED.items():
+            if env.get(name, "").strip():
+                log.warning("%s is no longer read: %s", name, why)
         return cls(
             database_url=read("DATABASE_URL", str, None),
             database_pool_size=read("DATABASE_POOL_SIZE", _positive_int, cls.database_pool_size),
@@ -72,9 +83,6 @@ class Settings:
             parking_timezone=read("PARKING_TIMEZONE", _timezone, cls.parking_timezone),
             sweep_interval_seconds=read(
                 "SWEEP_INTERVAL_SECONDS", _positive_float, cls.sweep_interval_seconds
-            ),
-            booking_horizon_days=read(
-                "BOOKING_HORIZON_DAYS", _positive_int, cls.booking_horizon_days
             ),
             allowed_origins=read("ALLOWED_ORIGINS", _origins, ()),
         )

@@ -56,20 +56,27 @@ def slot_for(start: datetime, end: datetime, tz: ZoneInfo) -> Slot:
     )
 
 
-def bookable_slot(
-    start: datetime, end: datetime, tz: ZoneInfo, *, horizon_days: int, now: datetime
-) -> Slot:
-    """The slot [start, end) if it can still be booked: not ended, within the horizon."""
+def bookable_slot(start: datetime, end: datetime, tz: ZoneInfo, *, now: datetime) -> Slot:
+    """The slot [start, end) if it has not ended.
+
+    Whether it is within the booking horizon is the database's to say: the
+    horizon is a lot rule, read in the booking's own statement.
+    """
     slot = slot_for(start, end, tz)
     if slot.end <= now:
         raise ValidationFailed(f"The slot {slot.describe()} has already ended.")
-    last_day = now.astimezone(tz).date() + timedelta(days=horizon_days)
-    if slot.start.date() > last_day:
-        raise ValidationFailed(
-            f"Bookings open {horizon_days} days ahead; "
-            f"the last bookable day is {last_day.isoformat()}."
-        )
     return slot
+
+
+# A driver may check in from this long before the slot starts until it ends.
+CHECK_IN_OPENS_BEFORE = timedelta(minutes=15)
+
+
+def check_in_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """E.g. "from 07:45 until 12:00 on Mon 23 Nov", for a refused check-in."""
+    opens = (start - CHECK_IN_OPENS_BEFORE).astimezone(tz)
+    closes = end.astimezone(tz)
+    return f"from {opens:%H:%M} until {closes:%H:%M} on {closes:%a} {closes.day} {closes:%b}"
 
 
 # A closure may cover at most this long: a year of whole slots.

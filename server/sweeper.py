@@ -1,4 +1,4 @@
-"""The stale-booking sweeper: releases bookings whose slot has ended, every interval."""
+"""The sweeper: every interval, releases no-shows (when the rule is on) and bookings that ended."""
 
 from __future__ import annotations
 
@@ -17,9 +17,16 @@ class Sweeper:
         self._pool = pool
         self._interval = interval_seconds
 
+    async def release_no_shows(self) -> list[dict[str, Any]]:
+        """Bookings nobody checked in for within the lot's grace period (none while it is 0)."""
+        released = await repository.arrivals.release_no_shows(self._pool)
+        for row in released:
+            log.info("Released no-show Spot #%d (Reservation ID %d)", row["spot_number"], row["id"])
+        return released
+
     async def release_expired(self) -> list[dict[str, Any]]:
-        """One sweep. A single UPDATE, so concurrent sweeps never release a row twice."""
-        released = await repository.reservations.release_expired(self._pool)
+        """Bookings whose slot has ended; one UPDATE, so concurrent sweeps never release twice."""
+        released = await repository.arrivals.release_expired(self._pool)
         for row in released:
             log.info("Auto-released Spot #%d (Reservation ID %d)", row["spot_number"], row["id"])
         return released
@@ -27,8 +34,11 @@ class Sweeper:
     async def run(self) -> None:
         while True:
             try:
+                # No-shows first: a booking that ended unclaimed while the rule
+                # is on was a no-show, not a stay that ran its course.
+                await self.release_no_shows()
                 await self.release_expired()
             except Exception:
                 # A failed sweep (e.g. the database is down) must not end the loop.
-                log.exception("Stale-booking sweep failed; retrying in %.0fs", self._interval)
+                log.exception("Sweep failed; retrying in %.0fs", self._interval)
             await asyncio.sleep(self._interval)

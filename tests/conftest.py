@@ -96,6 +96,8 @@ async def _reset(url: str) -> None:
             DELETE FROM users
             WHERE email NOT IN ('driver1@parking.com', 'driver2@parking.com', 'admin@parking.com');
             UPDATE users SET role = CASE WHEN email = 'admin@parking.com' THEN 'admin' ELSE 'driver' END;
+            UPDATE lot_rules SET max_upcoming_per_driver = NULL, booking_horizon_days = 30,
+                                 no_show_grace_minutes = 0, updated_by = NULL;
             """
         )
     finally:

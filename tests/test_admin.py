@@ -17,6 +17,7 @@ ADMIN_ROUTES = [
     ("POST", "/admin/reservations"),
     ("GET", "/admin/reservations/1"),
     ("PUT", "/admin/reservations/1/release"),
+    ("PUT", "/admin/reservations/1/check-in"),
     ("GET", "/admin/reservations/export.csv"),
     ("GET", "/admin/users"),
     ("POST", "/admin/closures"),
@@ -24,6 +25,7 @@ ADMIN_ROUTES = [
     ("DELETE", "/admin/closures/1"),
     ("POST", "/admin/spots"),
     ("PATCH", "/admin/spots/1"),
+    ("PUT", "/admin/rules"),
 ]
 
 

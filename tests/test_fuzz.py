@@ -151,6 +151,10 @@ test_fuzz_list_closures = fuzz("listClosures", as_admin=True)
 test_fuzz_reopen = fuzz("reopen", as_admin=True)
 test_fuzz_add_spot = fuzz("addSpot", as_admin=True)
 test_fuzz_change_spot = fuzz("changeSpot", as_admin=True)
+test_fuzz_get_rules = fuzz("getRules", max_examples=5)
+test_fuzz_check_in = fuzz("checkIn")
+test_fuzz_check_in_anyone = fuzz("checkInAnyone", as_admin=True)
+test_fuzz_change_rules = fuzz("changeRules", as_admin=True)
 
 
 def test_every_documented_operation_but_the_websocket_is_fuzzed():

@@ -89,10 +89,11 @@ def next_dst_change(tz: ZoneInfo, start: date) -> date:
         day += timedelta(days=1)
 
 
-async def test_slots_on_a_dst_change_day_keep_their_wall_clock_times(make_client, auth, spot_ids):
+async def test_slots_on_a_dst_change_day_keep_their_wall_clock_times(make_client, auth, spot_ids, db_conn):
+    await db_conn.execute("UPDATE lot_rules SET booking_horizon_days = 365")  # the change may be months away
     berlin = ZoneInfo("Europe/Berlin")
     change = next_dst_change(berlin, tomorrow("Europe/Berlin"))
-    client = await make_client(parking_timezone="Europe/Berlin", booking_horizon_days=400)
+    client = await make_client(parking_timezone="Europe/Berlin")
     body = await grid(client, auth(), change)
     for label, cell in zip(("08:00", "12:00", "16:00"), body["slots"]):
         start = datetime.fromisoformat(cell["start_time"])
@@ -133,10 +134,12 @@ async def test_a_morning_slot_far_east_of_utc_belongs_to_its_local_day(make_clie
     assert states(await grid(client, auth(), day - timedelta(days=1)))[3] == ["available"] * 3
 
 
-async def test_the_lot_calendar_gives_the_lots_today_and_horizon_not_utcs(make_client, auth):
+async def test_the_lot_calendar_gives_the_lots_today_and_horizon_not_utcs(make_client, auth, db_conn):
+    # The horizon is the attendant's rule, read on every request.
+    await db_conn.execute("UPDATE lot_rules SET booking_horizon_days = 7")
     # +14 and -11 hours: for most of any UTC day, one of them is on another date.
     for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
-        client = await make_client(parking_timezone=zone, booking_horizon_days=7)
+        client = await make_client(parking_timezone=zone)
         response = await client.get("/lot", headers=auth())
         assert response.status == 200
         body = await response.json()

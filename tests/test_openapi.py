@@ -258,6 +258,8 @@ async def test_websocket_messages_match_their_schemas(client, auth, spot_ids, do
             assert event["type"] == expected_type
     await client.post("/admin/spots", json={"spot_number": 6, "floor_number": 3}, headers=auth(ADMIN))
     check(document, schemas["WsSpotEvent"], json.loads((await ws.receive(timeout=2)).data))
+    await client.put("/admin/rules", json={"booking_horizon_days": 20}, headers=auth(ADMIN))
+    check(document, schemas["WsRulesEvent"], json.loads((await ws.receive(timeout=2)).data))
     check(document, schemas["WsResync"], {"type": "resync"})
     await ws.close()
     await desk.close()
@@ -308,3 +310,23 @@ async def test_admin_answers_conform(client, auth, spot_ids, user_ids, answer):
     assert duplicate["error"]["code"] == "spot_number_taken"
     await answer(client, "PATCH", f"/admin/spots/{spot['id']}", json={"type": "handicap"}, headers=auth(ADMIN))
     await answer(client, "PATCH", "/admin/spots/999999", json={"type": "handicap"}, headers=auth(ADMIN))
+
+
+async def test_rules_and_check_in_answers_conform(client, auth, spot_ids, db_conn, user_ids, answer):
+    await answer(client, "GET", "/rules", headers=auth())
+    await answer(client, "PUT", "/admin/rules", json={"max_upcoming_per_driver": 1}, headers=auth(ADMIN))
+    await answer(client, "PUT", "/admin/rules", json={"booking_horizon_days": 0}, headers=auth(ADMIN))
+    await answer(client, "POST", "/reservations", json=slot_body(spot_ids[1], tomorrow(), 0), headers=auth(DRIVER1))
+    limited = await answer(client, "POST", "/reservations", json=slot_body(spot_ids[1], tomorrow(), 1), headers=auth(DRIVER1))
+    assert limited["error"]["code"] == "booking_limit_reached"
+    now_id = await db_conn.fetchval(
+        "INSERT INTO reservations (user_id, spot_id, start_time, end_time) "
+        "VALUES ($1, $2, now() - interval '1 hour', now() + interval '3 hours') RETURNING id",
+        user_ids[DRIVER2], spot_ids[3],
+    )
+    await answer(client, "PUT", f"/reservations/{now_id}/check-in", headers=auth(DRIVER2))
+    await answer(client, "PUT", f"/admin/reservations/{now_id}/check-in", headers=auth(ADMIN))
+    later = (await (await client.get("/reservations", headers=auth(DRIVER1))).json())["reservations"][0]
+    closed = await answer(client, "PUT", f"/reservations/{later['id']}/check-in", headers=auth(DRIVER1))
+    assert closed["error"]["code"] == "check_in_closed"
+    await answer(client, "GET", "/stats", headers=auth())

@@ -150,8 +150,8 @@ async def test_a_slot_that_has_ended_cannot_be_booked(client, auth, spot_ids):
     assert status == 422 and "has already ended" in body["error"]["message"]
 
 
-async def test_a_slot_beyond_the_booking_horizon_cannot_be_booked(make_client, auth, spot_ids):
-    client = await make_client(booking_horizon_days=5)
+async def test_a_slot_beyond_the_booking_horizon_cannot_be_booked(client, auth, spot_ids, db_conn):
+    await db_conn.execute("UPDATE lot_rules SET booking_horizon_days = 5")
     far = tomorrow() + timedelta(days=5)
     status, body = await book(client, auth(), slot_body(spot_ids[1], far))
     assert status == 422 and "5 days ahead" in body["error"]["message"]

@@ -17,7 +17,6 @@ def test_defaults_when_the_environment_is_empty():
     assert settings.jwt_ttl_seconds == 3600
     assert settings.parking_timezone == "UTC"
     assert settings.sweep_interval_seconds == 60
-    assert settings.booking_horizon_days == 30
 
 
 def test_values_are_read_and_converted():
@@ -43,7 +42,6 @@ def test_values_are_read_and_converted():
         ("JWT_TTL_SECONDS", "-5"),
         ("PARKING_TIMEZONE", "Mars/Olympus"),
         ("SWEEP_INTERVAL_SECONDS", "soon"),
-        ("BOOKING_HORIZON_DAYS", "0"),
         ("ALLOWED_ORIGINS", "parking.example.com"),
     ],
 )
@@ -69,3 +67,12 @@ def test_server_exits_at_once_with_one_clear_line_on_a_bad_port():
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "Configuration error: PORT='abc' is invalid: must be an integer"
+
+
+def test_a_retired_variable_is_ignored_with_a_warning(caplog):
+    caplog.set_level("WARNING", logger="server.settings")
+    assert Settings.from_env({"BOOKING_HORIZON_DAYS": "10"}) == Settings.from_env({})
+    assert any(
+        "BOOKING_HORIZON_DAYS is no longer read" in message and "PUT /admin/rules" in message
+        for message in caplog.messages
+    )

@@ -1,5 +1,5 @@
 """All SQL of the application, one module per resource: named statements and their functions."""
 
-from . import closures, database, reports, reservations, spots, users
+from . import arrivals, closures, database, reports, reservations, rules, spots, users
 
-__all__ = ["closures", "database", "reports", "reservations", "spots", "users"]
+__all__ = ["arrivals", "closures", "database", "reports", "reservations", "rules", "spots", "users"]

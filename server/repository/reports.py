@@ -103,3 +103,16 @@ async def occupancy_by_hour(
     return [dict(r) for r in await db.fetch(OCCUPANCY_BY_HOUR, start, end, timezone, now)]
 
 
+# Of the reservations whose slot started in [start, min(end, now)) while still
+# held (not released before the start), the share released as no-shows;
+# NULL when none started.
+NO_SHOW_RATE = """
+SELECT (count(*) FILTER (WHERE released_by = 'no_show'))::float8 / NULLIF(count(*), 0)
+FROM reservations
+WHERE start_time >= $1 AND start_time < LEAST($2::timestamptz, $3::timestamptz)
+  AND (completed_at IS NULL OR completed_at > start_time)
+"""
+
+
+async def no_show_rate(db: Db, *, start: datetime, end: datetime, now: datetime) -> float | None:
+    return await db.fetchval(NO_SHOW_RATE, start, end, now)

@@ -9,6 +9,7 @@ message out to the WebSockets.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,17 +17,19 @@ import asyncpg
 from ..db import Db
 from ..errors import (
     AlreadyBookedInSlot,
+    BookingLimitReached,
     ReservationNotFound,
     SlotTaken,
     SpotClosed,
     SpotNotFound,
     Unauthorized,
+    ValidationFailed,
 )
 from ..slots import Slot
 
 # Every reservation answer carries these columns: the row, its spot, its
 # holder (a driver, or a walk-in's name and plate) and who created it.
-_RESERVATION = """
+RESERVATION_COLUMNS = """
     r.id, r.user_id, r.spot_id, s.spot_number, s.floor_number, r.start_time,
     r.end_time, r.status, r.created_at, r.completed_at, r.released_by,
     r.release_reason, r.checked_in_at, r.guest_name, r.licence_plate,
@@ -35,37 +38,44 @@ _RESERVATION = """
 """
 # `r` is the reservations table or a CTE of rows an INSERT/UPDATE returned
 # (a statement cannot see its own writes through a second scan of the table).
-_JOINS = """
+RESERVATION_JOINS = """
 JOIN spots s ON s.id = r.spot_id
 LEFT JOIN users h ON h.id = r.user_id
 JOIN users c ON c.id = r.created_by
 """
 
-# One round trip. ON CONFLICT without a target covers both partial unique
-# indexes (spot per slot, driver per slot): the loser of a race gets no row,
-# never an error, and nothing is checked in Python beforehand. The trigger
-# reservations_refuse_closed_slots refuses a closed slot, racing closures
-# included. The insert trigger publishes reservation.booked.
+# One round trip, and every rule is the database's:
+# - ON CONFLICT without a target covers both partial unique indexes (spot per
+#   slot, driver per slot): the loser of a race gets no row, never an error;
+# - the horizon is read from lot_rules in this same statement ($8 is the
+#   slot's day in the lot, $9 the lot's today);
+# - triggers refuse a driver over their booking limit
+#   (reservations_enforce_booking_limit) and a closed slot
+#   (reservations_refuse_closed_slots), racing bookings and closures included.
+# Nothing is checked in Python beforehand. The insert trigger publishes
+# reservation.booked.
 BOOK = f"""
 WITH r AS (
     INSERT INTO reservations
         (user_id, spot_id, start_time, end_time, created_by, guest_name, licence_plate)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    SELECT $1, $2, $3, $4, $5, $6, $7
+    FROM lot_rules
+    WHERE $8::date <= $9::date + booking_horizon_days
     ON CONFLICT DO NOTHING
     RETURNING *
 )
-SELECT {_RESERVATION} FROM r {_JOINS}
+SELECT {RESERVATION_COLUMNS} FROM r {RESERVATION_JOINS}
 """
 
-# Only run after a lost race, in a new snapshot, to tell the caller why.
-SLOT_CONFLICT = """
-SELECT s.spot_number,
+# Only run when no row came back, in a new snapshot, to tell the caller why.
+WHY_NOT_BOOKED = """
+SELECT l.booking_horizon_days, s.spot_number,
        (SELECT r.user_id FROM reservations r
         WHERE r.spot_id = s.id AND r.start_time = $2 AND r.status = 'booked') AS holder_id,
        (SELECT o.spot_number FROM reservations r JOIN spots o ON o.id = r.spot_id
         WHERE r.user_id = $3 AND r.start_time = $2 AND r.status = 'booked') AS own_spot_number
-FROM spots s
-WHERE s.id = $1
+FROM lot_rules l
+LEFT JOIN spots s ON s.id = $1
 """
 
 SPOT_NUMBER = "SELECT spot_number FROM spots WHERE id = $1"
@@ -78,7 +88,7 @@ WITH r AS (
     WHERE id = $1 AND user_id = $2 AND status = 'booked'
     RETURNING *
 )
-SELECT {_RESERVATION} FROM r {_JOINS}
+SELECT {RESERVATION_COLUMNS} FROM r {RESERVATION_JOINS}
 """
 
 # The attendant may release anyone's booking, and must say why. The
@@ -90,24 +100,24 @@ WITH r AS (
     WHERE id = $1 AND status = 'booked'
     RETURNING *
 )
-SELECT {_RESERVATION} FROM r {_JOINS}
+SELECT {RESERVATION_COLUMNS} FROM r {RESERVATION_JOINS}
 """
 
 GET_OWN = f"""
-SELECT {_RESERVATION}
-FROM reservations r {_JOINS}
+SELECT {RESERVATION_COLUMNS}
+FROM reservations r {RESERVATION_JOINS}
 WHERE r.id = $1 AND r.user_id = $2
 """
 
 GET_ANY = f"""
-SELECT {_RESERVATION}
-FROM reservations r {_JOINS}
+SELECT {RESERVATION_COLUMNS}
+FROM reservations r {RESERVATION_JOINS}
 WHERE r.id = $1
 """
 
 LIST_OWN = f"""
-SELECT {_RESERVATION}
-FROM reservations r {_JOINS}
+SELECT {RESERVATION_COLUMNS}
+FROM reservations r {RESERVATION_JOINS}
 WHERE r.user_id = $1 AND ($2::text IS NULL OR r.status = $2)
 ORDER BY r.created_at DESC, r.id DESC
 """
@@ -118,6 +128,7 @@ async def book(
     *,
     spot_id: int,
     slot: Slot,
+    lot_today: date,
     created_by: int,
     user_id: int | None = None,
     guest_name: str | None = None,
@@ -127,50 +138,69 @@ async def book(
     """Book the slot for a driver (user_id) or a walk-in guest, or raise why not.
 
     driver_name is who the booking is for when that is not the caller (the
-    attendant booking for a driver); conflict messages then name them.
-    Raises SlotTaken, AlreadyBookedInSlot, SpotClosed or SpotNotFound.
+    attendant booking for a driver); conflict messages then name them. Raises
+    SlotTaken, AlreadyBookedInSlot, SpotClosed, BookingLimitReached,
+    SpotNotFound, or ValidationFailed beyond the horizon.
     """
     try:
         row = await db.fetchrow(
-            BOOK, user_id, spot_id, slot.start, slot.end, created_by, guest_name, licence_plate
+            BOOK,
+            user_id,
+            spot_id,
+            slot.start,
+            slot.end,
+            created_by,
+            guest_name,
+            licence_plate,
+            slot.start.date(),
+            lot_today,
         )
     except asyncpg.ForeignKeyViolationError as exc:
         if exc.constraint_name == "reservations_spot_id_fkey":
             raise SpotNotFound(f"Spot {spot_id} does not exist.") from None
         raise Unauthorized("Your account no longer exists.") from None
     except asyncpg.CheckViolationError as exc:
-        if exc.constraint_name != "reservations_spot_closed":
-            raise
-        number = await db.fetchval(SPOT_NUMBER, spot_id)
-        raise SpotClosed(
-            f"Spot #{number} is closed for {slot.describe()}. Please pick another spot or time."
-        ) from None
+        if exc.constraint_name == "reservations_booking_limit":
+            raise BookingLimitReached(
+                f"You already hold {exc.detail} upcoming bookings, the most the lot allows "
+                "per driver. Release one, or wait until one has ended, to book another."
+            ) from None
+        if exc.constraint_name == "reservations_spot_closed":
+            number = await db.fetchval(SPOT_NUMBER, spot_id)
+            raise SpotClosed(
+                f"Spot #{number} is closed for {slot.describe()}. Please pick another spot or time."
+            ) from None
+        raise
     if row is not None:
         return dict(row)
-    conflict = await db.fetchrow(SLOT_CONFLICT, spot_id, slot.start, user_id)
-    if conflict is None:
-        # The driver's own booking in this slot conflicted first, so the foreign
-        # key on spot_id was never checked.
-        raise SpotNotFound(f"Spot {spot_id} does not exist.")
-    if user_id is not None and conflict["holder_id"] == user_id:
-        who = "You have" if driver_name is None else f"{driver_name} has"
-        raise SlotTaken(
-            f"{who} already booked Spot #{conflict['spot_number']} for {slot.describe()}."
+    why = await db.fetchrow(WHY_NOT_BOOKED, spot_id, slot.start, user_id)
+    last_day = lot_today + timedelta(days=why["booking_horizon_days"])
+    if slot.start.date() > last_day:
+        raise ValidationFailed(
+            f"Bookings open {why['booking_horizon_days']} days ahead; "
+            f"the last bookable day is {last_day.isoformat()}."
         )
-    if conflict["holder_id"] is None and conflict["own_spot_number"] is not None:
+    if why["spot_number"] is None:
+        # No such spot. (A driver's own booking in this slot can conflict
+        # before the foreign key on spot_id is checked.)
+        raise SpotNotFound(f"Spot {spot_id} does not exist.")
+    if user_id is not None and why["holder_id"] == user_id:
+        who = "You have" if driver_name is None else f"{driver_name} has"
+        raise SlotTaken(f"{who} already booked Spot #{why['spot_number']} for {slot.describe()}.")
+    if why["holder_id"] is None and why["own_spot_number"] is not None:
         if driver_name is None:
             raise AlreadyBookedInSlot(
-                f"You already have Spot #{conflict['own_spot_number']} booked for "
+                f"You already have Spot #{why['own_spot_number']} booked for "
                 f"{slot.describe()}. Release it first to book another spot."
             )
         raise AlreadyBookedInSlot(
-            f"{driver_name} already has Spot #{conflict['own_spot_number']} booked for "
+            f"{driver_name} already has Spot #{why['own_spot_number']} booked for "
             f"{slot.describe()}; a driver holds one spot per slot."
         )
     # Held by someone else, or held a moment ago and released since: either way,
     # this request lost the race.
     raise SlotTaken(
-        f"Spot #{conflict['spot_number']} is already booked for {slot.describe()}. "
+        f"Spot #{why['spot_number']} is already booked for {slot.describe()}. "
         "Please pick another spot or time."
     )
 
@@ -211,21 +241,3 @@ async def get_reservation(
 
 async def list_reservations(db: Db, *, user_id: int, status: str | None) -> list[dict[str, Any]]:
     return [dict(r) for r in await db.fetch(LIST_OWN, user_id, status)]
-
-
-# Concurrent sweeps (several instances) are safe: a row locked by one UPDATE
-# is re-checked by the other after commit, fails status = 'booked', and is skipped.
-# The status-change trigger publishes each release (reason "expired").
-RELEASE_EXPIRED = """
-WITH r AS (
-    UPDATE reservations
-    SET status = 'completed', completed_at = now(), released_by = 'expired'
-    WHERE status = 'booked' AND end_time <= now()
-    RETURNING id, spot_id
-)
-SELECT r.id, s.spot_number FROM r JOIN spots s ON s.id = r.spot_id ORDER BY r.id
-"""
-
-
-async def release_expired(db: Db) -> list[dict[str, Any]]:
-    return [dict(r) for r in await db.fetch(RELEASE_EXPIRED)]

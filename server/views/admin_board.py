@@ -51,28 +51,27 @@ async def book_for_someone(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     body = await json_object(request)
     spot_id = int_field(body, "spot_id")
+    now = datetime.now(UTC)
     slot = slots.bookable_slot(
-        instant_field(body, "start_time"),
-        instant_field(body, "end_time"),
-        settings.tz,
-        horizon_days=settings.booking_horizon_days,
-        now=datetime.now(UTC),
+        instant_field(body, "start_time"), instant_field(body, "end_time"), settings.tz, now=now
     )
     if (body.get("user_id") is None) == (body.get("guest") is None):
         raise ValidationFailed("Send exactly one of 'user_id' (a driver) or 'guest' (a walk-in).")
-    created_by = request[IDENTITY].user_id
+    # The driver's booking limit does not apply to the attendant's bookings for
+    # them (reservations_enforce_booking_limit exempts created_by <> user_id).
+    booking = {
+        "spot_id": spot_id,
+        "slot": slot,
+        "lot_today": now.astimezone(settings.tz).date(),
+        "created_by": request[IDENTITY].user_id,
+    }
     if body.get("user_id") is not None:
         user_id = int_field(body, "user_id", maximum=10**18)
         driver = await repository.users.get_user(pool, user_id=user_id)
         if driver is None:
             raise UserNotFound(f"'user_id': there is no user {user_id}.")
         reservation = await repository.reservations.book(
-            pool,
-            spot_id=spot_id,
-            slot=slot,
-            created_by=created_by,
-            user_id=user_id,
-            driver_name=driver.display_name,
+            pool, **booking, user_id=user_id, driver_name=driver.display_name
         )
     else:
         guest = object_field(body, "guest")
@@ -82,9 +81,7 @@ async def book_for_someone(request: web.Request) -> web.Response:
         )
         reservation = await repository.reservations.book(
             pool,
-            spot_id=spot_id,
-            slot=slot,
-            created_by=created_by,
+            **booking,
             guest_name=name.strip(),
             # Plates are read off cars: one spelling, whatever the attendant typed.
             licence_plate=plate.strip().upper(),
@@ -113,6 +110,16 @@ async def release_with_reason(request: web.Request) -> web.Response:
         request.app[POOL], reservation_id=path_id(request), reason=reason
     )
     return json_response(reservation_json(reservation, request.app[SETTINGS].tz, with_holder=True))
+
+
+@routes.put(f"/admin/reservations/{ID_PARAM}/check-in")
+async def check_in_anyone(request: web.Request) -> web.Response:
+    """The attendant records an arrival, walk-ins included; the same window as drivers'."""
+    tz = request.app[SETTINGS].tz
+    reservation = await repository.arrivals.check_in(
+        request.app[POOL], reservation_id=path_id(request), user_id=None, tz=tz
+    )
+    return json_response(reservation_json(reservation, tz, with_holder=True))
 
 
 @routes.get("/admin/users")

@@ -100,3 +100,34 @@ async def change_spot(request: web.Request) -> web.Response:
         type=choice_field(body, "type", SPOT_TYPES) if "type" in body else None,
     )
     return json_response(spot)
+
+
+# Each rule: (lowest, highest) allowed, and whether null ("no limit") is allowed.
+RULE_RANGES = {
+    "max_upcoming_per_driver": (1, 100, True),
+    "booking_horizon_days": (1, 365, False),
+    "no_show_grace_minutes": (0, 240, False),
+}
+
+
+@routes.put("/admin/rules")
+async def change_rules(request: web.Request) -> web.Response:
+    """Change the rules sent, all or nothing; every instance applies them at once."""
+    body = await json_object(request)
+    unknown = sorted(body.keys() - RULE_RANGES.keys())
+    if unknown:
+        names = ", ".join(RULE_RANGES)
+        raise ValidationFailed(f"Unknown rule '{unknown[0]}'; the rules are {names}.")
+    if not body:
+        raise ValidationFailed(f"Send at least one of {', '.join(RULE_RANGES)}.")
+    changes = {}
+    for name, value in body.items():
+        low, high, nullable = RULE_RANGES[name]
+        if value is None and nullable:
+            changes[name] = None
+        else:
+            changes[name] = int_field(body, name, minimum=low, maximum=high)
+    rules = await repository.rules.update_rules(
+        request.app[POOL], changes=changes, updated_by=request[IDENTITY].user_id
+    )
+    return json_response(rules)

@@ -30,7 +30,8 @@ async def lot_calendar(request: web.Request) -> web.Response:
     """The lot's own calendar, so clients never derive dates from the browser's zone."""
     settings = request.app[SETTINGS]
     today = slots.today(settings.tz)
-    last_day = today + timedelta(days=settings.booking_horizon_days)
+    rules = await repository.rules.get_rules(request.app[POOL])
+    last_day = today + timedelta(days=rules["booking_horizon_days"])
     return json_response(
         {
             "timezone": settings.tz.key,
@@ -39,6 +40,12 @@ async def lot_calendar(request: web.Request) -> web.Response:
             "slots": [slot.label for slot in slots.slots_on(today, settings.tz)],
         }
     )
+
+
+@routes.get("/rules")
+async def lot_rules(request: web.Request) -> web.Response:
+    """The rules the attendant has set: limit, horizon, no-show grace."""
+    return json_response(await repository.rules.get_rules(request.app[POOL]))
 
 
 @routes.get("/spots")
@@ -60,16 +67,18 @@ async def create_reservation(request: web.Request) -> web.Response:
     tz = settings.tz
     body = await json_object(request)
     spot_id = int_field(body, "spot_id")
+    now = datetime.now(UTC)
     slot = slots.bookable_slot(
-        instant_field(body, "start_time"),
-        instant_field(body, "end_time"),
-        tz,
-        horizon_days=settings.booking_horizon_days,
-        now=datetime.now(UTC),
+        instant_field(body, "start_time"), instant_field(body, "end_time"), tz, now=now
     )
     user_id = request[IDENTITY].user_id
     reservation = await repository.reservations.book(
-        request.app[POOL], spot_id=spot_id, slot=slot, user_id=user_id, created_by=user_id
+        request.app[POOL],
+        spot_id=spot_id,
+        slot=slot,
+        lot_today=now.astimezone(tz).date(),
+        user_id=user_id,
+        created_by=user_id,
     )
     return json_response(
         reservation_json(reservation, tz),
@@ -104,3 +113,13 @@ async def list_reservations(request: web.Request) -> web.Response:
     )
     tz = request.app[SETTINGS].tz
     return json_response({"reservations": [reservation_json(r, tz) for r in reservations]})
+
+
+@routes.put(f"/reservations/{ID_PARAM}/check-in")
+async def check_in(request: web.Request) -> web.Response:
+    """The driver says they have arrived; idempotent, and only while the window is open."""
+    tz = request.app[SETTINGS].tz
+    reservation = await repository.arrivals.check_in(
+        request.app[POOL], reservation_id=path_id(request), user_id=request[IDENTITY].user_id, tz=tz
+    )
+    return json_response(reservation_json(reservation, tz))

@@ -125,9 +125,12 @@ async def occupancy_stats(request: web.Request) -> web.Response:
     first, last = date_range(request, default_to=slots.today(tz), default_days=30)
     start, _ = slots.day_bounds(first, tz)
     _, end = slots.day_bounds(last, tz)
+    now = datetime.now(UTC)
+    pool = request.app[POOL]
     rows = await repository.reports.occupancy_by_hour(
-        request.app[POOL], start=start, end=end, timezone=tz.key, now=datetime.now(UTC)
+        pool, start=start, end=end, timezone=tz.key, now=now
     )
+    no_show_rate = await repository.reports.no_show_rate(pool, start=start, end=end, now=now)
     spot_count = rows[0]["spot_count"]
     hours = [
         {
@@ -149,5 +152,6 @@ async def occupancy_stats(request: web.Request) -> web.Response:
             "hours": hours,
             # No occupancy at all means no peak, rather than all 24 hours tied.
             "peak_hours": [h["hour"] for h in hours if peak > 0 and h["average_occupied"] == peak],
+            "no_show_rate": None if no_show_rate is None else round(no_show_rate, 4),
         }
     )

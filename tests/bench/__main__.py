@@ -13,7 +13,14 @@ from .booking import CONCURRENCY, db_ceiling, http_booking, unloaded
 from .fanout import OPEN_FILES, ws_fanout
 from .logins import login_flood, login_lag
 from .report import BenchBroken, Report, table
-from .stack import SERVER_LOG, Database, Server, app_server, database, raise_open_files_limit
+from .stack import (
+    SERVER_LOG,
+    Database,
+    Server,
+    app_server,
+    database,
+    raise_open_files_limit,
+)
 from .stats import stats_over_a_year
 
 

@@ -9,10 +9,11 @@ from itertools import islice
 
 from server import db, repository
 from server.errors import ApiError
+from server.slots import today
 
 from .load import LoadResult, Operation, closed_loop, http_session, post
 from .report import BenchBroken, CpuMeter, Report, Row, at_least, at_most, ms
-from .stack import Booking, Database, Server
+from .stack import TZ, Booking, Database, Server
 
 CONCURRENCY = 64
 # Every measured phase stops at whichever bound it reaches first.
@@ -80,6 +81,7 @@ async def db_ceiling(database: Database, report: Report) -> float:
                     pool,
                     spot_id=booking.spot_id,
                     slot=booking.slot,
+                    lot_today=today(TZ),
                     user_id=booking.user_id,
                     created_by=booking.user_id,
                 )

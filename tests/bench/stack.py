@@ -111,6 +111,8 @@ async def database() -> AsyncIterator[Database]:
         try:
             await conn.execute(CREATE_SPOTS, SPOTS)
             await conn.execute(CREATE_DRIVERS, SPOTS)
+            # Far enough ahead for every distinct booking the phases make.
+            await conn.execute("UPDATE lot_rules SET booking_horizon_days = $1", DAYS + 1)
             spot_ids = [r["id"] for r in await conn.fetch(SPOT_IDS)]
             driver_ids = [r["id"] for r in await conn.fetch(DRIVER_IDS)]
         finally:
@@ -154,7 +156,6 @@ async def app_server(database: Database) -> AsyncIterator[Server]:
         "DATABASE_POOL_SIZE": str(database.settings.database_pool_size),
         "JWT_SECRET": JWT_SECRET,
         "PARKING_TIMEZONE": TZ.key,
-        "BOOKING_HORIZON_DAYS": str(DAYS + 1),
     }
     running = server_process(env, SERVER_LOG)
     # Entered in a thread: starting and stopping block until the server answers.

@@ -9,7 +9,7 @@ import asyncpg
 
 from server.slots import slots_on, today
 
-from .load import LoadResult, Operation, closed_loop, http_session
+from .load import LoadResult, closed_loop, http_session
 from .report import BenchBroken, CpuMeter, Report, Row, at_most, ms
 from .stack import TZ, Database, Server
 

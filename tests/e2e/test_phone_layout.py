@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from .ui import DRIVER1, DRIVER2, SLOTS, cell, insert_booking, release_dialog, sign_in_and_go_live
+from .ui import (
+    DRIVER1,
+    DRIVER2,
+    SLOTS,
+    cell,
+    insert_booking,
+    release_dialog,
+    sign_in_and_go_live,
+)
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "grid-phone.png"
 PHONE_HEIGHT = 812

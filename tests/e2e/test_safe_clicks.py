@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
-from .ui import DRIVER1, SLOTS, cell, choose_date, release_dialog, run_sql, sign_in_and_go_live, utc_day
+from .ui import (
+    DRIVER1,
+    SLOTS,
+    cell,
+    choose_date,
+    release_dialog,
+    run_sql,
+    sign_in_and_go_live,
+    utc_day,
+)
 
 RESERVATION_COUNTS = """
 SELECT json_build_object('booked', count(*) FILTER (WHERE status = 'booked'),

@@ -1,0 +1,98 @@
+"""Arrivals and departures: check-in, and the sweeper's releases of no-shows and ended bookings.
+
+As in reservations.py, the triggers publish every change made here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..db import Db
+from ..errors import CheckInClosed
+from ..slots import CHECK_IN_OPENS_BEFORE, check_in_window
+from .reservations import RESERVATION_COLUMNS, RESERVATION_JOINS, get_reservation
+
+# An arrival, only while the window is open ($3 before the start, until the
+# end). If the sweeper releases the booking as a no-show at the same moment,
+# one UPDATE waits for the other and re-checks status and checked_in_at after
+# it commits: exactly one of the two happens. The check-in trigger publishes
+# reservation.checked_in.
+CHECK_IN = f"""
+WITH r AS (
+    UPDATE reservations
+    SET checked_in_at = now()
+    WHERE id = $1 AND ($2::bigint IS NULL OR user_id = $2)
+      AND status = 'booked' AND checked_in_at IS NULL
+      AND now() >= start_time - $3::interval AND now() < end_time
+    RETURNING *
+)
+SELECT {RESERVATION_COLUMNS} FROM r {RESERVATION_JOINS}
+"""
+
+
+async def check_in(
+    db: Db, *, reservation_id: int, user_id: int | None, tz: ZoneInfo
+) -> dict[str, Any]:
+    """Record the holder's arrival; checking in twice returns the first arrival.
+
+    user_id None is the attendant, for anyone's booking. Raises CheckInClosed
+    outside the window or once the booking was released, ReservationNotFound.
+    """
+    row = await db.fetchrow(CHECK_IN, reservation_id, user_id, CHECK_IN_OPENS_BEFORE)
+    if row is not None:
+        return dict(row)
+    # Not checked in by this call: already checked in, released, or outside the window.
+    current = await get_reservation(db, reservation_id=reservation_id, user_id=user_id)
+    if current["checked_in_at"] is not None:
+        return current
+    if current["status"] != "booked":
+        raise CheckInClosed(
+            "This booking has been released "
+            f"({current['released_by'].replace('_', '-')}); there is nothing to check in to."
+        )
+    window = check_in_window(current["start_time"], current["end_time"], tz)
+    raise CheckInClosed(f"Check-in for this booking is open {window}.")
+
+
+# No-shows: booked, nobody checked in, and the grace period after the start
+# has passed. Off (no rows) while no_show_grace_minutes is 0. Bookings that
+# began before the rule was switched on are included. Serves from
+# reservations_awaiting_arrival_idx; the status-change trigger publishes each
+# release (reason "no_show").
+RELEASE_NO_SHOWS = """
+WITH grace AS (
+    SELECT make_interval(mins => no_show_grace_minutes) AS period
+    FROM lot_rules WHERE no_show_grace_minutes > 0
+),
+r AS (
+    UPDATE reservations
+    SET status = 'completed', completed_at = now(), released_by = 'no_show'
+    FROM grace
+    WHERE status = 'booked' AND checked_in_at IS NULL AND start_time <= now() - grace.period
+    RETURNING reservations.id, reservations.spot_id
+)
+SELECT r.id, s.spot_number FROM r JOIN spots s ON s.id = r.spot_id ORDER BY r.id
+"""
+
+
+async def release_no_shows(db: Db) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch(RELEASE_NO_SHOWS)]
+
+
+# Concurrent sweeps (several instances) are safe: a row locked by one UPDATE
+# is re-checked by the other after commit, fails status = 'booked', and is skipped.
+# The status-change trigger publishes each release (reason "expired").
+RELEASE_EXPIRED = """
+WITH r AS (
+    UPDATE reservations
+    SET status = 'completed', completed_at = now(), released_by = 'expired'
+    WHERE status = 'booked' AND end_time <= now()
+    RETURNING id, spot_id
+)
+SELECT r.id, s.spot_number FROM r JOIN spots s ON s.id = r.spot_id ORDER BY r.id
+"""
+
+
+async def release_expired(db: Db) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch(RELEASE_EXPIRED)]
