@@ -125,7 +125,7 @@ async def test_the_limit_message_says_the_limit_and_the_attendant_is_exempt(clie
     refused = await client.post("/reservations", json=slot_body(spot_ids[1], day, 1), headers=auth(DRIVER1))
     error = (await refused.json())["error"]
     assert (refused.status, error["code"]) == (409, "booking_limit_reached")
-    assert error["message"].startswith("You already hold 1 upcoming bookings, the most the lot allows")
+    assert error["message"].startswith("You already hold 1 upcoming booking, the most the lot allows")
     # The attendant may book for the driver anyway.
     for_driver = await client.post(
         "/admin/reservations", json={**slot_body(spot_ids[2], day, 1), "user_id": user_ids[DRIVER1]}, headers=auth(ADMIN)

@@ -161,9 +161,11 @@ async def book(
         raise Unauthorized("Your account no longer exists.") from None
     except asyncpg.CheckViolationError as exc:
         if exc.constraint_name == "reservations_booking_limit":
+            limit = int(exc.detail)
+            held = f"{limit} upcoming booking{'' if limit == 1 else 's'}"
             raise BookingLimitReached(
-                f"You already hold {exc.detail} upcoming bookings, the most the lot allows "
-                "per driver. Release one, or wait until one has ended, to book another."
+                f"You already hold {held}, the most the lot allows per driver. "
+                "Release one, or wait until one has ended, to book another."
             ) from None
         if exc.constraint_name == "reservations_spot_closed":
             number = await db.fetchval(SPOT_NUMBER, spot_id)
