@@ -8,6 +8,7 @@ import warnings
 
 from aiohttp import web
 
+from .access_log import RedactingAccessLogger
 from .app import create_app
 from .db import DatabaseStartupError
 from .settings import Settings, SettingsError
@@ -30,7 +31,12 @@ def main() -> None:
     except SettingsError as exc:
         sys.exit(f"Configuration error: {exc}")
     try:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port)
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            access_log_class=RedactingAccessLogger,
+        )
     except DatabaseStartupError as exc:
         sys.exit(f"Startup failed: {exc}")
 

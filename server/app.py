@@ -30,7 +30,7 @@ from .login import (
 from .realtime import HUB, Hub
 from .settings import SETTINGS, Settings
 from .sweeper import Sweeper
-from .views import admin_board, admin_lot, drivers, reports, session
+from .views import admin_board, admin_lot, calendar, drivers, me, reports, session
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
     # Sockets must close before aiohttp waits for handlers to finish on shutdown.
     app.on_shutdown.append(_close_sockets)
-    for module in (session, drivers, reports, admin_board, admin_lot, realtime):
+    for module in (session, drivers, reports, me, calendar, admin_board, admin_lot, realtime):
         app.add_routes(module.routes)
     frontend.setup(app, settings.static_dir)
     app.on_response_prepare.append(frontend.security_headers)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from aiohttp_jwt import JWTMiddleware
 
 from . import repository
 from .db import POOL, Db
-from .errors import Forbidden, Handler, Unauthorized
+from .errors import Forbidden, Handler, InvalidToken, Unauthorized
 from .repository.users import User
 
 ALGORITHM = "HS256"
@@ -29,6 +31,8 @@ PUBLIC_PATHS = (
     r"^/openapi\.yaml$",
     r"^/docs$",
     r"^/static/.*$",
+    # A calendar feed: its secret key is the credential (calendar apps send no headers).
+    r"^/calendar/[A-Za-z0-9_-]+\.ics$",
     # The socket authenticates with its first message (see realtime.py).
     r"^/ws$",
 )
@@ -57,16 +61,21 @@ class TokenService:
         try:
             claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM])
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized(f"Invalid token: {exc}") from None
+            raise InvalidToken(f"Invalid token: {exc}") from None
         user_id_from_claims(claims)
         return claims
 
     def middleware(self) -> Handler:
+        # aiohttp-jwt checks session JWTs. It is not told to require one
+        # (credentials_required=False): an API token is not a JWT, and
+        # identity_middleware refuses any non-public request left without an
+        # identity, the same 401 for every method.
         return JWTMiddleware(
             self.secret,
             request_property=CLAIMS_KEY,
             whitelist=PUBLIC_PATHS,
-            token_getter=bearer_token,
+            credentials_required=False,
+            token_getter=session_token,
             algorithms=[ALGORITHM],
         )
 
@@ -80,6 +89,12 @@ def bearer_token(request: web.Request) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
     return token.strip()
+
+
+def session_token(request: web.Request) -> str | None:
+    """The bearer token for aiohttp-jwt to verify: a JWT, not an API token."""
+    token = bearer_token(request)
+    return None if token is None or is_api_token(token) else token
 
 
 def user_id_from_claims(claims: Mapping[str, Any]) -> int:
@@ -96,6 +111,8 @@ class Identity:
 
     user_id: int
     role: str
+    # The personal API token the request came with; None for a signed-in session.
+    token_id: int | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -135,6 +152,35 @@ class Identities:
         self._known.clear()
 
 
+# --- personal API tokens and other long-lived secrets --------------------------
+
+API_TOKEN_PREFIX = "spk_"
+
+
+def new_secret(prefix: str = "") -> str:
+    """256 random bits, URL-safe: a value nobody can guess or enumerate."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def secret_hash(value: str) -> bytes:
+    """What the database stores instead of a secret. A fast hash is enough for
+    256 random bits: there is no dictionary to try, and a slow one would slow
+    every request."""
+    return hashlib.sha256(value.encode()).digest()
+
+
+def is_api_token(token: str) -> bool:
+    return token.startswith(API_TOKEN_PREFIX)
+
+
+async def identify_api_token(db: Db, token: str) -> Identity:
+    """The token's owner with their current role; revoked or unknown is a 401."""
+    found = await repository.credentials.identify_token(db, token_hash=secret_hash(token))
+    if found is None:
+        raise InvalidToken("Invalid token: unknown or revoked API token.")
+    return Identity(found["user_id"], found["role"], token_id=found["token_id"])
+
+
 TOKENS = web.AppKey("tokens", TokenService)
 IDENTITIES = web.AppKey("identities", Identities)
 IDENTITY = web.RequestKey("identity", Identity)
@@ -152,8 +198,10 @@ def is_public(path: str) -> bool:
 async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turns verified claims into request[IDENTITY], refusing unknown users.
 
-    aiohttp-jwt lets OPTIONS through unchecked (for CORS preflights, which this
-    same-origin API does not serve), so its token is checked here instead:
+    A personal API token is resolved here, against the database on every
+    request, so a revoked one fails at once on every instance. aiohttp-jwt
+    also lets OPTIONS through unchecked (for CORS preflights, which this
+    same-origin API does not serve), so its token is checked here too:
     OPTIONS cannot map the API anonymously.
     """
     claims = request.get(CLAIMS_KEY)
@@ -161,6 +209,9 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
         token = bearer_token(request)
         if token is None:
             raise Unauthorized("Missing authorization token")
+        if is_api_token(token):
+            request[IDENTITY] = await identify_api_token(request.app[POOL], token)
+            return await handler(request)
         claims = request.app[TOKENS].decode(token)
     if claims is not None:
         user_id = user_id_from_claims(claims)

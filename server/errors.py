@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiohttp import web
 
+from .access_log import loggable
 from .responses import error_response
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ class ValidationFailed(ApiError):
 
 class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid_token"
 
 
 class InvalidCredentials(ApiError):
@@ -66,6 +71,10 @@ class UserNotFound(NotFound):
 
 class ClosureNotFound(NotFound):
     code = "closure_not_found"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
 
 
 class SlotTaken(ApiError):
@@ -149,9 +158,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             code = "invalid_token"
         return error_response(exc.status, code, exc.reason, headers)
     except DATABASE_DOWN_ERRORS as exc:
-        log.warning("Database unavailable for %s %s: %r", request.method, request.path, exc)
+        log.warning(
+            "Database unavailable for %s %s: %r", request.method, loggable(request.path), exc
+        )
         unavailable = DatabaseUnavailable()
         return error_response(unavailable.status, unavailable.code, unavailable.message)
     except Exception:
-        log.exception("Unhandled error for %s %s", request.method, request.path)
+        log.exception("Unhandled error for %s %s", request.method, loggable(request.path))
         return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
@@ -40,7 +41,7 @@ class EventListener:
         self._identities = identities
         self._ping_interval = ping_interval
         self._max_backoff = max_backoff
-        self._user_changes: set[asyncio.Task[None]] = set()
+        self._disconnects: set[asyncio.Task[None]] = set()
         self.listening = asyncio.Event()
 
     async def run(self) -> None:
@@ -86,6 +87,8 @@ class EventListener:
         event: dict[str, Any] = json.loads(payload)
         if event["type"] == "user.changed":
             self._user_changed(event["user_id"], event["role"])
+        elif event["type"] == "token.revoked":
+            self._keep(self._hub.disconnect_token(event["token_id"]))
         else:
             self._hub.publish(events.audiences(event))
 
@@ -93,9 +96,13 @@ class EventListener:
         """A user was deleted or their role changed: nothing of theirs may outlive it."""
         self._identities.forget(user_id)
         reason = "account deleted" if role is None else "role changed"
-        task = asyncio.create_task(self._hub.disconnect_user(user_id, reason))
-        self._user_changes.add(task)
-        task.add_done_callback(self._user_changes.discard)
+        self._keep(self._hub.disconnect_user(user_id, reason))
+
+    def _keep(self, disconnecting: Coroutine[Any, Any, None]) -> None:
+        """Run it in the background; the loop holds tasks weakly, so keep each until done."""
+        task = asyncio.create_task(disconnecting)
+        self._disconnects.add(task)
+        task.add_done_callback(self._disconnects.discard)
 
     async def _watch(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
         """Return when the connection closes; a ping catches one that died silently."""

@@ -5,14 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from . import events
-from .auth import IDENTITIES, TOKENS, Identities, TokenService
+from .auth import (
+    IDENTITIES,
+    TOKENS,
+    Identities,
+    TokenService,
+    identify_api_token,
+    is_api_token,
+)
 from .db import POOL
 from .errors import Forbidden, Unauthorized
 from .settings import SETTINGS
@@ -34,6 +43,8 @@ class Client:
 
     user_id: int
     is_admin: bool
+    # The personal API token it authenticated with, if not a session JWT.
+    token_id: int | None = None
 
 
 class Hub:
@@ -94,7 +105,14 @@ class Hub:
 
     async def disconnect_user(self, user_id: int, reason: str) -> None:
         """Close a user's sockets (deleted or role changed); clients reconnect or sign in."""
-        sockets = [ws for ws, client in self._clients.items() if client.user_id == user_id]
+        await self._disconnect(lambda client: client.user_id == user_id, reason)
+
+    async def disconnect_token(self, token_id: int) -> None:
+        """Close the sockets a revoked API token opened."""
+        await self._disconnect(lambda client: client.token_id == token_id, "token revoked")
+
+    async def _disconnect(self, whose: Callable[[Client], bool], reason: str) -> None:
+        sockets = [ws for ws, client in self._clients.items() if whose(client)]
         for ws in sockets:
             self.discard(ws)
         await asyncio.gather(
@@ -169,7 +187,8 @@ async def serve_socket(
         await ws.send_str(READY)
         # This task is the socket's only reader. Clients send nothing after auth;
         # reading still matters: it answers pings and notices the close.
-        async with asyncio.timeout(max(0.0, expires_at - time.time())):
+        lifetime = expires_at - time.time()
+        async with asyncio.timeout(None if math.isinf(lifetime) else max(0.0, lifetime)):
             async for _ in ws:
                 pass
     except TimeoutError:
@@ -203,10 +222,17 @@ async def _authenticate(
             or data.get("type") != "auth"
             or not isinstance(data.get("token"), str)
         ):
-            raise Unauthorized('expected {"type": "auth", "token": "<jwt>"}')
-        claims = tokens.decode(data["token"])
-        identity = await identities.get(pool, int(claims["sub"]))
-        return Client(identity.user_id, identity.is_admin), claims["exp"]
+            raise Unauthorized('expected {"type": "auth", "token": "<token>"}')
+        token = data["token"]
+        if is_api_token(token):
+            # An API token does not expire; it is revoked instead (see disconnect_token).
+            identity = await identify_api_token(pool, token)
+            expires_at = math.inf
+        else:
+            claims = tokens.decode(token)
+            identity = await identities.get(pool, int(claims["sub"]))
+            expires_at = claims["exp"]
+        return Client(identity.user_id, identity.is_admin, identity.token_id), expires_at
     except TimeoutError:
         reason = "authentication timed out"
     except Unauthorized as exc:

@@ -22,7 +22,7 @@ _SECRET_NAMES = frozenset({"DATABASE_URL", "JWT_SECRET"})
 
 # Variables an older version read, and why they are ignored now.
 RETIRED = {
-    "BOOKING_HORIZON_DAYS": "the horizon is a lot rule now, set by the attendant (PUT /admin/rules)",
+    "BOOKING_HORIZON_DAYS": "the horizon is a lot rule, set by the attendant (PUT /admin/rules)",
 }
 
 

@@ -10,8 +10,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from server import db
+from server.access_log import RedactingAccessLogger
 from server.app import create_app
 from server.auth import TokenService
 from server.repository.users import User
@@ -116,12 +119,22 @@ def settings(reset_db: str) -> Settings:
     return Settings(database_url=reset_db, jwt_secret=TEST_JWT_SECRET)
 
 
+class ProductionLikeServer(TestServer):
+    """A test server whose runner logs like python -m server (its access log redacts feed keys).
+
+    TestServer passes no runner options of its own: they are set here.
+    """
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        return web.AppRunner(self.app, access_log_class=RedactingAccessLogger, **kwargs)
+
+
 @pytest.fixture
 def make_client(aiohttp_client: Any, settings: Settings) -> Callable[..., Awaitable[Any]]:
     """Factory: a test client for a new app instance; keyword arguments override settings."""
 
     async def make(**overrides: Any) -> Any:
-        return await aiohttp_client(create_app(replace(settings, **overrides)))
+        return await aiohttp_client(ProductionLikeServer(create_app(replace(settings, **overrides))))
 
     return make
 

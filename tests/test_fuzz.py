@@ -155,6 +155,11 @@ test_fuzz_get_rules = fuzz("getRules", max_examples=5)
 test_fuzz_check_in = fuzz("checkIn")
 test_fuzz_check_in_anyone = fuzz("checkInAnyone", as_admin=True)
 test_fuzz_change_rules = fuzz("changeRules", as_admin=True)
+test_fuzz_create_api_token = fuzz("createApiToken", max_examples=30)
+test_fuzz_list_api_tokens = fuzz("listApiTokens", max_examples=5)
+test_fuzz_revoke_api_token = fuzz("revokeApiToken")
+test_fuzz_rotate_calendar_feed = fuzz("rotateCalendarFeed", max_examples=5)
+test_fuzz_get_calendar_feed = fuzz("getCalendarFeed")
 
 
 def test_every_documented_operation_but_the_websocket_is_fuzzed():

@@ -61,7 +61,7 @@ def secrets_in(text: str, secrets: Iterable[str]) -> list[str]:
 
 
 def token_secrets(tokens: Iterable[str]) -> set[str]:
-    """Each token, and its signature alone: either is enough to replay or forge."""
+    """Each token, and a JWT's signature alone: either is enough to replay or forge."""
     return {part for token in tokens for part in (token, token.split(".")[-1])}
 
 
@@ -103,7 +103,22 @@ async def exercise_auth(session: Any, base: str, user_id: int, spot_id: int) -> 
     for bad in (forged, garbage):
         response = await session.get(f"{base}/spots", headers={"Authorization": f"Bearer {bad}"})
         assert response.status == 401
-    return [token, forged, garbage]
+
+    # A personal API token: created, used over HTTP and a socket, revoked, refused.
+    created = await (await session.post(f"{base}/me/tokens", json={"name": "script"}, headers=headers)).json()
+    api_token = created["token"]
+    assert (await session.get(f"{base}/spots", headers={"Authorization": f"Bearer {api_token}"})).status == 200
+    ws = await session.ws_connect(f"{base}/ws")
+    await ws.send_json({"type": "auth", "token": api_token})
+    assert json.loads((await ws.receive(timeout=5)).data) == {"type": "ready"}
+    await ws.close()
+    assert (await session.delete(f"{base}/me/tokens/{created['id']}", headers=headers)).status == 204
+    assert (await session.get(f"{base}/spots", headers={"Authorization": f"Bearer {api_token}"})).status == 401
+    # The calendar feed: its key sits in the URL, the one place the access log must redact.
+    feed = await (await session.post(f"{base}/me/calendar", headers=headers)).json()
+    assert (await session.get(f"{base}{feed['path']}")).status == 200
+    feed_key = feed["path"].removeprefix("/calendar/").removesuffix(".ics")
+    return [token, forged, garbage, api_token, feed_key]
 
 
 # --- secrets never reach the logs ------------------------------------------------
@@ -134,7 +149,10 @@ async def test_no_password_token_or_secret_reaches_the_server_output(logged_serv
     async with aiohttp.ClientSession() as session:
         tokens = await exercise_auth(session, base, user_ids[DRIVER1], spot_ids[2])
     # A request is logged once its handler is done; a socket's once it has closed.
-    expected = ['"POST /login HTTP/1.1" 200', '"POST /login HTTP/1.1" 401', '"GET /ws HTTP/1.1" 101', '"GET /spots HTTP/1.1" 401']
+    expected = [
+        '"POST /login HTTP/1.1" 200', '"POST /login HTTP/1.1" 401', '"GET /ws HTTP/1.1" 101',
+        '"GET /spots HTTP/1.1" 401', '"GET /calendar/REDACTED.ics HTTP/1.1" 200',
+    ]  # fmt: skip
     async with asyncio.timeout(10):
         while not all(line in log_path.read_text(errors="replace") for line in expected):
             await asyncio.sleep(0.05)

@@ -1,5 +1,25 @@
 """All SQL of the application, one module per resource: named statements and their functions."""
 
-from . import arrivals, closures, database, reports, reservations, rules, spots, users
+from . import (
+    arrivals,
+    closures,
+    credentials,
+    database,
+    reports,
+    reservations,
+    rules,
+    spots,
+    users,
+)
 
-__all__ = ["arrivals", "closures", "database", "reports", "reservations", "rules", "spots", "users"]
+__all__ = [
+    "arrivals",
+    "closures",
+    "credentials",
+    "database",
+    "reports",
+    "reservations",
+    "rules",
+    "spots",
+    "users",
+]
