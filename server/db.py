@@ -8,9 +8,10 @@ import os
 import shutil
 import sys
 import sysconfig
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 from aiohttp import web
@@ -21,11 +22,8 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "smart_parking"
 
-# A pool or a single connection: the repository runs each statement on either.
-Db = asyncpg.Pool | asyncpg.Connection
-
-DATABASE_URL = web.AppKey("database_url", str)
-POOL = web.AppKey("pool", asyncpg.Pool)
+IDLE_IN_TRANSACTION_MS = 30_000
+T = TypeVar("T")
 
 
 class DatabaseStartupError(RuntimeError):
@@ -95,24 +93,105 @@ async def run_migrations(url: str, migrations_dir: Path) -> None:
         raise MigrationError(f"dbmate exited with status {process.returncode}")
 
 
-async def create_pool(url: str, settings: Settings) -> asyncpg.Pool:
-    return await asyncpg.create_pool(
+class BoundedPool:
+    """The asyncpg pool, with a bound on every wait for a connection.
+
+    asyncpg's pool.fetch() and friends acquire with no timeout, so when the
+    database stalls, requests queue for a connection for as long as it lasts.
+    Here every acquire is bounded, which also bounds what asyncpg waits for on
+    release (it reuses the acquire timeout as the budget for cancelling an
+    unfinished query). The repository takes this or a single connection.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+        self._pool = pool
+        self._acquire_timeout = acquire_timeout
+
+    def acquire(self) -> Any:  # asyncpg's PoolAcquireContext
+        return self._pool.acquire(timeout=self._acquire_timeout)
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        async with self.acquire() as conn:
+            return await conn.fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        async with self.acquire() as conn:
+            return await conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        async with self.acquire() as conn:
+            return await conn.fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        async with self.acquire() as conn:
+            return await conn.execute(query, *args)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+# What hands out connections (for a transaction or a cursor), and what runs a
+# statement: a pool or a single connection. asyncpg's own pool is accepted too,
+# for tests and the benchmark.
+Pool = BoundedPool | asyncpg.Pool
+Db = Pool | asyncpg.Connection
+
+DATABASE_URL = web.AppKey("database_url", str)
+POOL = web.AppKey("pool", BoundedPool)
+
+
+async def create_pool(url: str, settings: Settings) -> BoundedPool:
+    statement_ms = int(settings.database_statement_timeout_seconds * 1000)
+    pool = await asyncpg.create_pool(
         url,
         min_size=1,
         max_size=settings.database_pool_size,
-        # A hung database must surface as a 503, not as a request that never ends.
-        command_timeout=10,
-        timeout=5,  # connect timeout, for the same reason
-        # Timestamps rendered by PostgreSQL (event payloads) use the lot's offset.
+        # PostgreSQL cancels a slow statement itself (statement_timeout) and the
+        # connection stays usable. command_timeout, a little longer, is for a
+        # database too stalled to do even that.
+        command_timeout=settings.database_statement_timeout_seconds + 1,
+        timeout=settings.database_connect_timeout_seconds,
         # asyncpg's default reset (UNLISTEN *, RESET ALL, ...) costs a round trip on
         # every release. Pooled connections never change session state (LISTEN has
         # its own connection), and asyncpg still rolls back an open transaction.
         reset=_keep_session_state,
         server_settings={
+            # Timestamps rendered by PostgreSQL (event payloads) use the lot's offset.
             "timezone": settings.parking_timezone,
             "application_name": "smart-parking",
+            "statement_timeout": str(statement_ms),
+            # A transaction left open (a CSV download nobody reads) ends, and
+            # gives its connection back, instead of holding it forever.
+            "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
         },
     )
+    return BoundedPool(pool, settings.database_acquire_timeout_seconds)
+
+
+async def within(seconds: float, operation: Awaitable[T]) -> T:
+    """The operation's result, or TimeoutError after `seconds`, without waiting for its cleanup.
+
+    asyncio.timeout() and wait_for() wait for the cancelled operation to
+    finish, and a cancelled asyncpg query first waits for its cancel request,
+    which a stalled server never answers. Here the operation is left to end on
+    its own bounded timeouts, kept referenced until it does.
+    """
+    task = asyncio.ensure_future(operation)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if done:
+        return task.result()
+    _abandoned.add(task)
+    task.add_done_callback(_forget)
+    raise TimeoutError
+
+
+_abandoned: set[asyncio.Future[Any]] = set()
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: an expected failure, not "never retrieved"
 
 
 async def _keep_session_state(conn: asyncpg.Connection) -> None:

@@ -105,6 +105,13 @@ class TooManyAttempts(ApiError):
     status, code = 429, "too_many_attempts"
 
 
+class QueryTimeout(ApiError):
+    status, code = 503, "query_timeout"
+
+    def __init__(self) -> None:
+        super().__init__("This took the database too long. Please retry, or ask for less.")
+
+
 class DatabaseUnavailable(ApiError):
     status, code = 503, "database_unavailable"
 
@@ -146,7 +153,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        error = exc
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -157,12 +164,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 401 and exc.reason.startswith("Invalid"):
             code = "invalid_token"
         return error_response(exc.status, code, exc.reason, headers)
+    except asyncpg.QueryCanceledError:
+        # PostgreSQL's statement_timeout: the database is up, this query was slow.
+        log.warning("Query timed out for %s %s", request.method, loggable(request.path))
+        error = QueryTimeout()
     except DATABASE_DOWN_ERRORS as exc:
         log.warning(
             "Database unavailable for %s %s: %r", request.method, loggable(request.path), exc
         )
-        unavailable = DatabaseUnavailable()
-        return error_response(unavailable.status, unavailable.code, unavailable.message)
+        error = DatabaseUnavailable()
     except Exception:
         log.exception("Unhandled error for %s %s", request.method, loggable(request.path))
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+        error = ApiError("Something went wrong on our side.")  # 500 internal_error
+    return error_response(error.status, error.code, error.message, error.headers)

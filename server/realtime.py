@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import asyncpg
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from . import events
@@ -22,7 +21,7 @@ from .auth import (
     identify_api_token,
     is_api_token,
 )
-from .db import POOL
+from .db import POOL, Pool
 from .errors import Forbidden, Unauthorized
 from .settings import SETTINGS
 
@@ -170,7 +169,7 @@ async def serve_socket(
     hub: Hub,
     tokens: TokenService,
     identities: Identities,
-    pool: asyncpg.Pool,
+    pool: Pool,
     auth_timeout: float,
 ) -> web.WebSocketResponse:
     """One client: authenticate by first message, then stay registered until it leaves."""
@@ -202,7 +201,7 @@ async def _authenticate(
     ws: web.WebSocketResponse,
     tokens: TokenService,
     identities: Identities,
-    pool: asyncpg.Pool,
+    pool: Pool,
     timeout: float,
 ) -> tuple[Client, float] | None:
     """The client and when its token expires, or None after closing with 4401."""

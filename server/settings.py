@@ -50,6 +50,11 @@ class Settings:
     login_max_failures: int = 10
     login_failure_window_seconds: int = 300
     ws_auth_timeout_seconds: float = 5.0
+    # Every request answers within a few seconds, the database stalled or not:
+    # a statement's own limit, the wait for a pooled connection, a new connection.
+    database_statement_timeout_seconds: float = 2.0
+    database_acquire_timeout_seconds: float = 1.0
+    database_connect_timeout_seconds: float = 2.0
 
     @property
     def tz(self) -> ZoneInfo:

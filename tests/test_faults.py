@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pgserver
+import psutil
 import pytest
 from aiohttp import web
 from pgserver import pg_ctl
@@ -66,6 +67,21 @@ class Database:
     def start_now(self) -> None:
         # The arguments pgserver itself starts the server with: no TCP, socket in the same directory.
         self._pg_ctl("-o", '-h ""', "-o", f"-k {self._socket_dir}", "-l", str(self._server.log), "start")
+
+    def _processes(self) -> list[psutil.Process]:
+        """The postmaster (as postmaster.pid names it) and every backend it started."""
+        pid = int((Path(self._server.pgdata) / "postmaster.pid").read_text().split()[0])
+        postmaster = psutil.Process(pid)
+        return [postmaster, *postmaster.children(recursive=True)]
+
+    def pause(self) -> None:
+        """Stall every process of this server (SIGSTOP): connections stay open, nothing answers."""
+        for process in self._processes():
+            process.suspend()
+
+    def resume(self) -> None:
+        for process in self._processes():
+            process.resume()
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.stop_now)
@@ -356,3 +372,33 @@ async def test_the_sweeper_survives_an_outage_and_then_releases_an_ended_booking
     finally:
         await conn.close()
     assert (row["status"], row["released_by"]) == ("completed", "expired")
+
+
+# Far above the bounds' sum (command 2 s + release 1 s; readyz 2 s), well
+# below how long a stalled database used to hold a request (12 to 20 s).
+STALL_SAFETY_SECONDS = 10
+
+
+async def test_a_stalled_database_gives_503s_within_seconds_not_when_it_resumes(
+    fault_db, aiohttp_client, token_for
+):
+    settings = Settings(
+        database_url=fault_db.url,
+        jwt_secret=TEST_JWT_SECRET,
+        database_statement_timeout_seconds=1.0,
+        database_acquire_timeout_seconds=1.0,
+        database_connect_timeout_seconds=1.0,
+    )
+    client = await aiohttp_client(create_app(settings))
+    headers = bearer(token_for(DRIVER1))
+    assert (await client.get("/spots", headers=headers)).status == 200  # a warm pool and identity
+    fault_db.pause()
+    try:
+        # The database stays stalled until both have answered: no answer would be a hang.
+        async with asyncio.timeout(STALL_SAFETY_SECONDS):
+            ready, spots = await asyncio.gather(client.get("/readyz"), client.get("/spots", headers=headers))
+        assert (ready.status, spots.status) == (503, 503)
+        assert (await spots.json())["error"]["code"] == "database_unavailable"
+    finally:
+        fault_db.resume()
+    await until_status(lambda: client.get("/spots", headers=headers), 200, timeout=20)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from server.slots import slots_on, today
+from server import repository
+from server.shapes import grid_json
+from server.slots import day_bounds, slots_on, today
 from tests.support import DRIVER1, DRIVER2, slot_body, tomorrow
 
 
@@ -51,14 +53,20 @@ async def test_states_show_past_booked_mine_and_available(client, auth, spot_ids
     assert all(state == "past" for row in states(yesterday).values() for state in row)
 
 
-async def test_a_booked_slot_that_has_ended_stays_booked_until_released(client, auth, spot_ids, db_conn, user_ids):
+async def test_a_booked_slot_that_has_ended_stays_booked_until_released(spot_ids, db_conn, user_ids):
+    # Read straight from the repository: an app's own sweeper would release it.
     day = tomorrow() - timedelta(days=2)
-    slot = slots_on(day, ZoneInfo("UTC"))[0]
+    utc = ZoneInfo("UTC")
+    slot = slots_on(day, utc)[0]
     await db_conn.execute(
         "INSERT INTO reservations (user_id, spot_id, start_time, end_time) VALUES ($1, $2, $3, $4)",
         user_ids[DRIVER2], spot_ids[3], slot.start, slot.end,
     )
-    assert states(await grid(client, auth(), day))[3] == ["booked", "past", "past"]
+    start, end = day_bounds(day, utc)
+    now = datetime.now(UTC)
+    rows = await repository.spots.grid(db_conn, day_start=start, day_end=end, now=now)
+    body = grid_json(day, utc, rows, now=now, user_id=user_ids[DRIVER1])
+    assert states(body)[3] == ["booked", "past", "past"]
 
 
 async def test_occupied_now_reflects_a_booking_covering_this_moment(client, auth, spot_ids, db_conn, user_ids):

@@ -321,7 +321,8 @@ async def test_a_client_that_never_reads_does_not_hold_up_the_others(client, db_
         """,
         driver_ids[1], count,
     )
-    async with asyncio.timeout(10):
+    # A safety bound for 20,000 events on a shared machine, not a speed target.
+    async with asyncio.timeout(30):
         for _ in range(count):
             assert (await receive_json(healthy, timeout=5))["type"] == "reservation.booked"
     # The stalled client really was blocking sends: it is dropped after its timeout.

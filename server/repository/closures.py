@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from ..db import Db
+from ..db import Db, Pool
 from ..errors import ClosureNotFound, SpotNotFound
 
 _CLOSURE = "c.id, c.spot_id, s.spot_number, c.start_time, c.end_time, c.reason, c.created_at"
@@ -47,7 +45,7 @@ ORDER BY c.start_time, s.spot_number, c.id
 
 
 async def create_closure(
-    pool: asyncpg.Pool,
+    pool: Pool,
     *,
     spot_id: int,
     start: datetime,

@@ -7,10 +7,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from asyncpg.cursor import Cursor
 
-from ..db import Db
+from ..db import Db, Pool
 
 EXPORT_OWN = """
 SELECT r.id, s.spot_number, s.floor_number, r.start_time, r.end_time, r.status,
@@ -36,7 +35,7 @@ ORDER BY r.start_time, s.spot_number, r.id
 
 
 @asynccontextmanager
-async def _cursor(pool: asyncpg.Pool, query: str, *args: Any) -> AsyncIterator[Cursor]:
+async def _cursor(pool: Pool, query: str, *args: Any) -> AsyncIterator[Cursor]:
     """A server-side cursor over the query's rows: fetch it in batches.
 
     The query has already run when this yields, so a database failure happens
@@ -46,13 +45,13 @@ async def _cursor(pool: asyncpg.Pool, query: str, *args: Any) -> AsyncIterator[C
         yield await conn.cursor(query, *args)
 
 
-def export_own(pool: asyncpg.Pool, *, user_id: int) -> AbstractAsyncContextManager[Cursor]:
+def export_own(pool: Pool, *, user_id: int) -> AbstractAsyncContextManager[Cursor]:
     """A driver's whole history, oldest first."""
     return _cursor(pool, EXPORT_OWN, user_id)
 
 
 def export_all(
-    pool: asyncpg.Pool, *, start: datetime, end: datetime
+    pool: Pool, *, start: datetime, end: datetime
 ) -> AbstractAsyncContextManager[Cursor]:
     """Everyone's reservations that start in [start, end)."""
     return _cursor(pool, EXPORT_ALL, start, end)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from .. import repository
 from ..auth import TOKENS
-from ..db import POOL
+from ..db import POOL, within
 from ..errors import DatabaseUnavailable, InvalidCredentials
 from ..login import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR
 from ..responses import json_response
 from ..validation import json_object, string_field
 
 routes = web.RouteTableDef()
+
+READY_WITHIN_SECONDS = 2.0
 
 
 @routes.post("/login")
@@ -53,7 +53,8 @@ async def healthz(request: web.Request) -> web.Response:
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     try:
-        await asyncio.wait_for(repository.database.ping(request.app[POOL]), timeout=2)
+        # within(), not wait_for(): that would wait for a stalled query's cleanup.
+        await within(READY_WITHIN_SECONDS, repository.database.ping(request.app[POOL]))
     except Exception as exc:  # any failure means "not ready", whatever its type
         raise DatabaseUnavailable(f"Database check failed: {type(exc).__name__}") from None
     return json_response({"status": "ready"})
