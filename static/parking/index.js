@@ -1,6 +1,7 @@
 // Entry point of the Vue parking island: mount(el, options) returns its handle, {selectDate, unmount}.
 import { createApp } from 'vue';
 import { createApi } from './api.js';
+import { createEventHandler } from './events.js';
 import { connectSocket } from './socket.js';
 import { createStatsStore } from './stats.js';
 import { createStore } from './store.js';
@@ -41,11 +42,11 @@ export function mount(el, options) {
   const stats = createStatsStore({ api, onUnauthorized: unauthorized });
   const store = createStore({
     api,
-    currentUser,
     initialDate,
     onUnauthorized: unauthorized,
     onChange: stats.refreshSoon,
   });
+  const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
 
   // The host hears of a new calendar, or of a date the island moved to, and of nothing
   // else: rebuilding a native select closes it under the driver's finger.
@@ -94,7 +95,7 @@ export function mount(el, options) {
       }
     },
     // A change of the lot's rules may move its booking horizon: re-read the calendar too.
-    onEvent: (event) => (event.type === 'rules.changed' ? resync() : store.applyEvent(event)),
+    onEvent: (event) => (event.type === 'rules.changed' ? resync() : applyEvent(event)),
     onUnauthorized: unauthorized,
     onStatusChange: socketStatusChanged,
   });

@@ -30,10 +30,10 @@ function toGridSlot(slot) {
   };
 }
 
-// onChange() is called whenever a booking or release is seen, on any date: the
-// occupancy chart refreshes on it.
+// onChange() is called after the driver's own booking or release: the occupancy chart
+// refreshes on it (events.js does the same for everyone else's).
 // initialDate (YYYY-MM-DD or null) is shown first if the lot's calendar still offers it.
-export function createStore({ api, currentUser, initialDate, onUnauthorized, onChange = () => {} }) {
+export function createStore({ api, initialDate, onUnauthorized, onChange = () => {} }) {
   const state = reactive({
     calendar: null, // the lot's calendar, GET /lot: {timezone, today, last_bookable_day, slots}
     date: initialDate, // the selected date in the lot's calendar, YYYY-MM-DD
@@ -231,18 +231,18 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     state.notice = 'That booking had already been released.';
   }
 
-  // Applies a WebSocket event; events for a date that is not shown match no slot.
-  function applyEvent(event) {
-    if (event.type === 'reservation.booked') {
-      const mine = event.mine === true; // only the holder's own sockets are told
-      updateSlot(event.spot_id, event.start_time, {
-        state: mine ? 'mine' : 'booked',
-        reservationId: mine ? event.reservation_id : null,
-      });
-      onChange();
-    } else if (event.type === 'reservation.released') {
-      updateSlot(event.spot_id, event.start_time, { state: stateAfterRelease(event.end_time), reservationId: null });
-      onChange();
+  // A booking seen on the grid. Only the holder's own sockets (mine) learn its
+  // reservation; other drivers learn only that the slot is taken.
+  function showBooked(spotId, startTime, { mine = false, reservationId = null }) {
+    updateSlot(spotId, startTime, { state: mine ? 'mine' : 'booked', reservationId });
+  }
+
+  // A release seen on the grid. A closed cell stays closed: a closure releases the
+  // bookings under it after announcing itself, and its refetch may already show it.
+  function showReleased(spotId, startTime, endTime) {
+    const slot = findSlot(spotId, startTime);
+    if (slot && slot.state !== 'closed') {
+      Object.assign(slot, { state: stateAfterRelease(endTime), reservationId: null });
     }
   }
 
@@ -273,6 +273,10 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     }
   }
 
+  function showNotice(text) {
+    state.notice = text;
+  }
+
   function dismissNotice() {
     state.notice = null;
   }
@@ -287,10 +291,12 @@ export function createStore({ api, currentUser, initialDate, onUnauthorized, onC
     activate,
     keepBooking,
     confirmRelease,
-    applyEvent,
+    showBooked,
+    showReleased,
     pauseLiveUpdates,
     resumeLiveUpdates,
     downloadHistory,
+    showNotice,
     dismissNotice,
   };
 }

@@ -1,7 +1,9 @@
-"""Helpers for the end-to-end tests: the seed drivers, signing in, finding cells, SQL."""
+"""Helpers for the end-to-end tests: the seed users, signing in, finding cells, SQL, the admin API."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +14,7 @@ from tests.support import run_async
 
 DRIVER1 = "driver1@parking.com"
 DRIVER2 = "driver2@parking.com"
+ADMIN = "admin@parking.com"
 PASSWORD = "password123"
 SLOTS = ("08:00–12:00", "12:00–16:00", "16:00–20:00")
 SESSION_ENDED = "Your session has ended. Please sign in again."  # the login page's message after a refusal
@@ -21,6 +24,35 @@ BOOKING_HORIZON_DAYS = 30  # the servers' default: the date select offers today 
 def utc_day(days_from_today: int) -> str:
     """A date as YYYY-MM-DD in UTC, the default lot's zone."""
     return (datetime.now(UTC).date() + timedelta(days=days_from_today)).isoformat()
+
+
+def api_call(base_url: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+    """One REST call, as curl would make it; returns the JSON answer (None if empty), raises on non-2xx."""
+    request = urllib.request.Request(base_url + path, method=method)
+    if body is not None:
+        request.data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+class AttendantApi:
+    """The attendant's side through the REST API: for tests of what drivers see of it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.token = api_call(base_url, "POST", "/login", {"email": ADMIN, "password": PASSWORD})["token"]
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        return api_call(self.base_url, method, path, body, self.token)
+
+    def board_cell(self, day: str, spot_number: int, slot: str) -> dict[str, Any]:
+        board = self.call("GET", f"/admin/board?date={day}")
+        spot = next(spot for spot in board["spots"] if spot["spot_number"] == spot_number)
+        return {"spot_id": spot["id"], **next(cell for cell in spot["slots"] if cell["label"] == slot)}
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:

@@ -1,4 +1,5 @@
 // Asks before a release: once freed, a slot is visible to and bookable by every driver at once.
+import { formatDay } from '../format.js';
 
 // The Release button wakes up this long after the dialog opens, so the second click of
 // the double-click that opened it cannot land on it.
@@ -17,12 +18,7 @@ export const ReleaseDialog = {
     },
     // "Tue 24 Nov", the slot's day in the lot's zone.
     day() {
-      return new Date(this.question.slot.start_time).toLocaleDateString('en-GB', {
-        weekday: 'short',
-        day: 'numeric',
-        month: 'short',
-        timeZone: this.store.state.timezone,
-      });
+      return formatDay(this.question.slot.start_time, this.store.state.timezone);
     },
   },
   mounted() {

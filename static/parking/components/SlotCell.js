@@ -6,6 +6,7 @@ const STATE_DISPLAY = {
   booked: { icon: '✕', text: 'Booked', spoken: 'booked' },
   mine: { icon: '★', text: 'Yours', spoken: 'booked by you, press to release it' },
   past: { icon: '–', text: 'Past', spoken: 'in the past' },
+  closed: { icon: '⊘', text: 'Closed', spoken: 'closed by the attendant' },
   pending: { icon: '…', text: 'Saving', spoken: 'saving, please wait' },
 };
 
@@ -25,7 +26,7 @@ export const SlotCell = {
       return `Spot ${this.spot.spot_number}, ${this.timeSlot.label}, ${this.display.spoken}`;
     },
   },
-  // Booked and past cells are truly disabled. A pending or quiet cell only sets
+  // Booked, past and closed cells are truly disabled. A pending or quiet cell only sets
   // aria-disabled, so a keyboard user who just pressed it keeps focus on it.
   // A click with detail 2+ is the rest of a double-click: one gesture, one intent.
   template: `
@@ -33,7 +34,7 @@ export const SlotCell = {
       type="button"
       class="slot-cell"
       :class="'slot-' + state"
-      :disabled="state === 'booked' || state === 'past'"
+      :disabled="state === 'booked' || state === 'past' || state === 'closed'"
       :aria-disabled="state === 'pending' || quiet ? 'true' : null"
       :aria-busy="state === 'pending' ? 'true' : null"
       :aria-label="ariaLabel"

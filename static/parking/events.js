@@ -1,0 +1,45 @@
+// What each live event does to the grid, through the store's named actions.
+import { formatWindow } from './format.js';
+
+// Whether [start, end) overlaps any of these slots; instants compare as numbers, not strings.
+function overlaps(start, end, slots) {
+  return slots.some((slot) => Date.parse(slot.start_time) < Date.parse(end) && Date.parse(slot.end_time) > Date.parse(start));
+}
+
+// onChange() is called when occupancy may have changed: the chart refreshes on it.
+export function createEventHandler({ store, onChange }) {
+  const { state } = store;
+
+  // The attendant released one of this driver's bookings, by hand or by closing its spot.
+  function tellAttendantReleased(event) {
+    const window = formatWindow(event.start_time, event.end_time, state.timezone ?? state.calendar?.timezone);
+    store.showNotice(`The attendant released your booking of Spot ${event.spot_number} (${window}): ${event.release_reason}`);
+  }
+
+  // Events for a date that is not shown match no slot. A closure or a spot changes many
+  // cells (and closure events name no reservation), so those refetch the shown day,
+  // unless the closure lies outside it.
+  return function applyEvent(event) {
+    if (event.type === 'reservation.booked') {
+      // Only the holder's own sockets (mine) learn the reservation.
+      store.showBooked(event.spot_id, event.start_time, {
+        mine: event.mine === true,
+        reservationId: event.reservation_id ?? null,
+      });
+      onChange();
+    } else if (event.type === 'reservation.released') {
+      store.showReleased(event.spot_id, event.start_time, event.end_time);
+      if (event.mine === true && event.reason === 'admin') {
+        tellAttendantReleased(event);
+      }
+      onChange();
+    } else if (event.type === 'closure.created' || event.type === 'closure.deleted') {
+      if (overlaps(event.start_time, event.end_time, state.slots)) {
+        store.refresh();
+      }
+    } else if (event.type === 'spot.created' || event.type === 'spot.updated') {
+      store.refresh();
+      onChange(); // the share of spots occupied has a new denominator
+    }
+  };
+}
