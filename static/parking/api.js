@@ -12,6 +12,7 @@ export class ApiError extends Error {
 }
 
 const DEFAULT_EXPORT_FILENAME = 'smart-parking-reservations.csv';
+const DEFAULT_ADMIN_EXPORT_FILENAME = 'smart-parking-all-reservations.csv';
 
 // The file name in the server's Content-Disposition header (attachment; filename="..."), or null.
 function filenameFromDisposition(header) {
@@ -77,6 +78,30 @@ export function createApi({ getToken }) {
     // Occupancy by hour of day over the server's default range (the lot's last 30 days).
     getStats: () => request('GET', '/stats'),
     exportHistory: () => download('/reservations/export.csv', DEFAULT_EXPORT_FILENAME),
+
+    // The attendant's console (role admin): the board says who holds each cell.
+    getBoard: (date) => request('GET', `/admin/board?date=${encodeURIComponent(date)}`),
+    listUsers: () => request('GET', '/admin/users'),
+    // For a driver (userId) or a walk-in (guest: {name, licence_plate}), exactly one of them.
+    bookFor: ({ spotId, startTime, endTime, userId, guest }) =>
+      request('POST', '/admin/reservations', {
+        spot_id: spotId,
+        start_time: startTime,
+        end_time: endTime,
+        ...(guest ? { guest } : { user_id: userId }),
+      }),
+    releaseWithReason: (reservationId, reason) =>
+      request('PUT', `/admin/reservations/${reservationId}/release`, { reason }),
+    // Closures overlapping the server's default range: today to 30 days ahead.
+    listClosures: () => request('GET', '/admin/closures'),
+    createClosure: ({ spotId, startTime, endTime, reason }) =>
+      request('POST', '/admin/closures', { spot_id: spotId, start_time: startTime, end_time: endTime, reason }),
+    deleteClosure: (closureId) => request('DELETE', `/admin/closures/${closureId}`),
+    addSpot: ({ spotNumber, floorNumber, type }) =>
+      request('POST', '/admin/spots', { spot_number: spotNumber, floor_number: floorNumber, type }),
+    // Everyone's reservations over the server's default range: the last 30 days.
+    exportAll: () => download('/admin/reservations/export.csv', DEFAULT_ADMIN_EXPORT_FILENAME),
+
     abort: () => controller.abort(),
   };
 }

@@ -3,7 +3,8 @@ import { formatWindow } from './format.js';
 
 // Whether [start, end) overlaps any of these slots; instants compare as numbers, not strings.
 function overlaps(start, end, slots) {
-  return slots.some((slot) => Date.parse(slot.start_time) < Date.parse(end) && Date.parse(slot.end_time) > Date.parse(start));
+  const [from, to] = [Date.parse(start), Date.parse(end)];
+  return slots.some((slot) => Date.parse(slot.start_time) < to && Date.parse(slot.end_time) > from);
 }
 
 // onChange() is called when occupancy may have changed: the chart refreshes on it.
@@ -13,7 +14,8 @@ export function createEventHandler({ store, onChange }) {
   // The attendant released one of this driver's bookings, by hand or by closing its spot.
   function tellAttendantReleased(event) {
     const window = formatWindow(event.start_time, event.end_time, state.timezone ?? state.calendar?.timezone);
-    store.showNotice(`The attendant released your booking of Spot ${event.spot_number} (${window}): ${event.release_reason}`);
+    const booking = `Spot ${event.spot_number} (${window})`;
+    store.showNotice(`The attendant released your booking of ${booking}: ${event.release_reason}`);
   }
 
   // Events for a date that is not shown match no slot. A closure or a spot changes many
@@ -21,10 +23,12 @@ export function createEventHandler({ store, onChange }) {
   // unless the closure lies outside it.
   return function applyEvent(event) {
     if (event.type === 'reservation.booked') {
-      // Only the holder's own sockets (mine) learn the reservation.
+      // Only the holder's own sockets (mine) and the attendant's learn the reservation, and
+      // only the attendant's the holder.
       store.showBooked(event.spot_id, event.start_time, {
         mine: event.mine === true,
         reservationId: event.reservation_id ?? null,
+        holder: event.holder ?? null,
       });
       onChange();
     } else if (event.type === 'reservation.released') {

@@ -7,7 +7,8 @@ export function formatDay(instant, timeZone) {
 
 // "08:00"
 export function formatClock(instant, timeZone) {
-  return new Date(instant).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone });
+  const options = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone };
+  return new Date(instant).toLocaleTimeString('en-GB', options);
 }
 
 // "Tue 24 Nov, 08:00–20:00" within one day, else "Tue 24 Nov 08:00 – Wed 25 Nov 20:00".
@@ -17,4 +18,16 @@ export function formatWindow(start, end, timeZone) {
   return startDay === endDay
     ? `${startDay}, ${startClock}–${endClock}`
     : `${startDay} ${startClock} – ${endDay} ${endClock}`;
+}
+
+// Who holds a cell, as the attendant's board names them: a driver, or a walk-in's plate.
+export function holderName(holder) {
+  return holder.user_id === undefined ? holder.licence_plate : holder.display_name;
+}
+
+// The same, in full: "Driver 1 (driver1@parking.com)" or "walk-in Grace Hopper, plate COBOL-59".
+export function holderInFull(holder) {
+  return holder.user_id === undefined
+    ? `walk-in ${holder.guest_name}, plate ${holder.licence_plate}`
+    : `${holder.display_name} (${holder.email})`;
 }

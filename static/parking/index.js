@@ -1,6 +1,7 @@
 // Entry point of the Vue parking island: mount(el, options) returns its handle, {selectDate, unmount}.
 import { createApp } from 'vue';
 import { createApi } from './api.js';
+import { createDesk } from './desk.js';
 import { createEventHandler } from './events.js';
 import { connectSocket } from './socket.js';
 import { createStatsStore } from './stats.js';
@@ -16,7 +17,8 @@ const PAUSED_AFTER_MS = 2000;
  * options.initialDate      optional: the date to show first, YYYY-MM-DD; by default, and
  *                          whenever the shown date leaves the lot's calendar, the lot's today
  * options.getToken()       the current JWT, or null once it has expired
- * options.currentUser      {id, ...}: whose bookings are shown as "mine"
+ * options.currentUser      {id, role, ...}: role "admin" mounts the attendant's mode: the board
+ *                          with holders, the cell menu and the desk (the server enforces the role)
  * options.onUnauthorized() called at most once, when the API or socket rejects the session
  * options.onLotChange(calendar, date)
  *                          optional: called with GET /lot's answer and the date shown, once
@@ -39,13 +41,17 @@ export function mount(el, options) {
   };
 
   const api = createApi({ getToken });
+  const admin = currentUser?.role === 'admin';
   const stats = createStatsStore({ api, onUnauthorized: unauthorized });
   const store = createStore({
     api,
+    loadGrid: admin ? api.getBoard : api.getSpots,
+    exportHistory: admin ? api.exportAll : api.exportHistory,
     initialDate,
     onUnauthorized: unauthorized,
     onChange: stats.refreshSoon,
   });
+  const desk = admin ? createDesk({ api, store, onUnauthorized: unauthorized, onChange: stats.refreshSoon }) : null;
   const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
 
   // The host hears of a new calendar, or of a date the island moved to, and of nothing
@@ -90,19 +96,27 @@ export function mount(el, options) {
     // only then is the grid live again.
     onResync: async () => {
       stats.refreshSoon();
+      desk?.loadClosures();
       if (await resync()) {
         store.resumeLiveUpdates();
       }
     },
     // A change of the lot's rules may move its booking horizon: re-read the calendar too.
-    onEvent: (event) => (event.type === 'rules.changed' ? resync() : applyEvent(event)),
+    onEvent: (event) => {
+      if (event.type === 'rules.changed') {
+        resync();
+      } else {
+        applyEvent(event);
+        desk?.applyEvent(event);
+      }
+    },
     onUnauthorized: unauthorized,
     onStatusChange: socketStatusChanged,
   });
   resync();
   stats.refresh();
 
-  const app = createApp(ParkingGrid, { store, stats });
+  const app = createApp(ParkingGrid, { store, stats, desk });
   app.mount(el);
 
   function unmount() {

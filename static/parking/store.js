@@ -20,6 +20,7 @@ function stateAfterRelease(endTime) {
 }
 
 // API slot -> grid slot: a slot booked by the caller gets its own state, "mine".
+// Only the attendant's board names a taken cell's holder and a closed cell's closure.
 function toGridSlot(slot) {
   return {
     label: slot.label,
@@ -27,13 +28,24 @@ function toGridSlot(slot) {
     end_time: slot.end_time,
     state: slot.mine ? 'mine' : slot.state,
     reservationId: slot.reservation_id ?? null,
+    holder: slot.holder ?? null,
+    closure: slot.closure ?? null,
   };
 }
 
 // onChange() is called after the driver's own booking or release: the occupancy chart
 // refreshes on it (events.js does the same for everyone else's).
 // initialDate (YYYY-MM-DD or null) is shown first if the lot's calendar still offers it.
-export function createStore({ api, initialDate, onUnauthorized, onChange = () => {} }) {
+// loadGrid(date) reads one day's grid and exportHistory() the CSV download: the driver's
+// own, or the attendant's board and everyone's reservations.
+export function createStore({
+  api,
+  loadGrid = api.getSpots,
+  exportHistory = api.exportHistory,
+  initialDate,
+  onUnauthorized,
+  onChange = () => {},
+}) {
   const state = reactive({
     calendar: null, // the lot's calendar, GET /lot: {timezone, today, last_bookable_day, slots}
     date: initialDate, // the selected date in the lot's calendar, YYYY-MM-DD
@@ -90,7 +102,7 @@ export function createStore({ api, initialDate, onUnauthorized, onChange = () =>
     const loadId = ++latestLoad;
     state.loading = true;
     try {
-      const snapshot = await api.getSpots(state.date);
+      const snapshot = await loadGrid(state.date);
       if (loadId === latestLoad) {
         state.timezone = snapshot.timezone;
         state.slots = snapshot.slots;
@@ -210,9 +222,14 @@ export function createStore({ api, initialDate, onUnauthorized, onChange = () =>
     }
   }
 
+  // A dialog's button may sit over any cell: the click that closed it must not land on one.
+  function quietAfterDialog() {
+    quietFor(WHOLE_GRID);
+  }
+
   function closeReleaseDialog() {
     state.releasing = null;
-    quietFor(WHOLE_GRID);
+    quietAfterDialog();
   }
 
   function keepBooking() {
@@ -231,10 +248,10 @@ export function createStore({ api, initialDate, onUnauthorized, onChange = () =>
     state.notice = 'That booking had already been released.';
   }
 
-  // A booking seen on the grid. Only the holder's own sockets (mine) learn its
-  // reservation; other drivers learn only that the slot is taken.
-  function showBooked(spotId, startTime, { mine = false, reservationId = null }) {
-    updateSlot(spotId, startTime, { state: mine ? 'mine' : 'booked', reservationId });
+  // A booking seen on the grid. Only the holder's own sockets (mine) and the attendant's
+  // learn its reservation and holder; other drivers learn only that the slot is taken.
+  function showBooked(spotId, startTime, { mine = false, reservationId = null, holder = null }) {
+    updateSlot(spotId, startTime, { state: mine ? 'mine' : 'booked', reservationId, holder });
   }
 
   // A release seen on the grid. A closed cell stays closed: a closure releases the
@@ -242,7 +259,7 @@ export function createStore({ api, initialDate, onUnauthorized, onChange = () =>
   function showReleased(spotId, startTime, endTime) {
     const slot = findSlot(spotId, startTime);
     if (slot && slot.state !== 'closed') {
-      Object.assign(slot, { state: stateAfterRelease(endTime), reservationId: null });
+      Object.assign(slot, { state: stateAfterRelease(endTime), reservationId: null, holder: null });
     }
   }
 
@@ -264,7 +281,7 @@ export function createStore({ api, initialDate, onUnauthorized, onChange = () =>
     }
     state.downloading = true;
     try {
-      const { blob, filename } = await api.exportHistory();
+      const { blob, filename } = await exportHistory();
       saveFile(blob, filename);
     } catch (error) {
       showError(error);
@@ -293,6 +310,7 @@ export function createStore({ api, initialDate, onUnauthorized, onChange = () =>
     confirmRelease,
     showBooked,
     showReleased,
+    quietAfterDialog,
     pauseLiveUpdates,
     resumeLiveUpdates,
     downloadHistory,

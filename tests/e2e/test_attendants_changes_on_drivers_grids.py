@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from playwright.sync_api import Page, expect
 
@@ -13,27 +12,18 @@ from .ui import (
     SLOTS,
     AttendantApi,
     cell,
-    choose_date,
-    sign_in_and_go_live,
+    day_label,
+    signed_in_on_tomorrow,
     utc_day,
 )
 
 LIVE_MS = 1_000  # every change reaches every open grid within a second
 
 
-def drivers_on_tomorrow(open_page: Callable[..., Page], base_url: str) -> tuple[Page, Page]:
-    pages = open_page(base_url), open_page(base_url)
-    for page, email in zip(pages, (DRIVER1, DRIVER2)):
-        sign_in_and_go_live(page, email)
-        choose_date(page, utc_day(1))
-        page.evaluate("window.notReloaded = true")  # a reload would drop this
-    return pages
-
-
 def test_a_closure_shows_closed_cells_live_and_reopening_frees_them(
     open_page: Callable[..., Page], app_url: str
 ) -> None:
-    driver1, driver2 = drivers_on_tomorrow(open_page, app_url)
+    driver1, driver2 = signed_in_on_tomorrow(open_page, app_url, DRIVER1, DRIVER2)
     cell(driver1, 3, SLOTS[1]).click()
     expect(cell(driver2, 3, SLOTS[1])).to_have_attribute("data-state", "booked", timeout=LIVE_MS)
     attendant = AttendantApi(app_url)
@@ -72,7 +62,7 @@ def test_a_closure_shows_closed_cells_live_and_reopening_frees_them(
 def test_a_driver_whose_booking_the_attendant_releases_sees_why_live(
     open_page: Callable[..., Page], app_url: str
 ) -> None:
-    driver1, driver2 = drivers_on_tomorrow(open_page, app_url)
+    driver1, driver2 = signed_in_on_tomorrow(open_page, app_url, DRIVER1, DRIVER2)
     cell(driver1, 2, SLOTS[0]).click()
     expect(cell(driver1, 2, SLOTS[0])).to_have_attribute("data-state", "mine", timeout=LIVE_MS)
     attendant = AttendantApi(app_url)
@@ -90,7 +80,7 @@ def test_a_driver_whose_booking_the_attendant_releases_sees_why_live(
 
 
 def test_a_new_or_changed_spot_reaches_every_drivers_grid(open_page: Callable[..., Page], app_url: str) -> None:
-    drivers = drivers_on_tomorrow(open_page, app_url)
+    drivers = signed_in_on_tomorrow(open_page, app_url, DRIVER1, DRIVER2)
     attendant = AttendantApi(app_url)
 
     spot = attendant.call("POST", "/admin/spots", {"spot_number": 6, "floor_number": 2, "type": "regular"})
@@ -103,8 +93,3 @@ def test_a_new_or_changed_spot_reaches_every_drivers_grid(open_page: Callable[..
         expect(row.locator("th")).to_contain_text("Floor 3", timeout=LIVE_MS)
         expect(row.locator("th")).to_contain_text("Accessible")
         assert page.evaluate("window.notReloaded") is True
-
-
-def day_label(day: str) -> str:
-    """"Tue 24 Nov", as the page writes a day."""
-    return date.fromisoformat(day).strftime("%a %-d %b")

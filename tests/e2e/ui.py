@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,11 @@ BOOKING_HORIZON_DAYS = 30  # the servers' default: the date select offers today 
 def utc_day(days_from_today: int) -> str:
     """A date as YYYY-MM-DD in UTC, the default lot's zone."""
     return (datetime.now(UTC).date() + timedelta(days=days_from_today)).isoformat()
+
+
+def day_label(day: str) -> str:
+    """A YYYY-MM-DD date as the page and the server's messages write it: "Tue 24 Nov"."""
+    return date.fromisoformat(day).strftime("%a %-d %b")
 
 
 def api_call(base_url: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
@@ -68,6 +74,18 @@ def sign_in_and_go_live(page: Page, email: str) -> None:
     expect(page.locator('#parking-slots-view[data-socket="open"]')).to_be_attached(timeout=10_000)
 
 
+def signed_in_on_tomorrow(open_page: Callable[..., Page], base_url: str, *emails: str) -> list[Page]:
+    """A live page per user, each showing tomorrow, each marked so that a reload would show."""
+    pages = []
+    for email in emails:
+        page = open_page(base_url)
+        sign_in_and_go_live(page, email)
+        choose_date(page, utc_day(1))
+        page.evaluate("window.notReloaded = true")  # a reload would drop this
+        pages.append(page)
+    return pages
+
+
 def cell(page: Page, spot_number: int, slot: str) -> Locator:
     return page.locator(f'[data-spot="{spot_number}"][data-slot="{slot}"]')
 
@@ -83,8 +101,9 @@ def release(page: Page, spot_number: int, slot: str) -> None:
 
 
 def choose_date(page: Page, day: str) -> None:
-    """Pick a day in the legacy date select and wait for the island to load its grid."""
-    with page.expect_response(lambda response: response.url.endswith(f"/spots?date={day}")):
+    """Pick a day in the legacy date select and wait for the island to load its grid (or board)."""
+    grids = (f"/spots?date={day}", f"/admin/board?date={day}")
+    with page.expect_response(lambda response: response.url.endswith(grids)):
         page.select_option("#date-select", day)
     expect(page.locator("[data-state]")).to_have_count(15, timeout=5_000)
 

@@ -1,18 +1,34 @@
 // The island's root: a message bar, the lot's timezone, a spots × time-slots table,
-// the release dialog, the occupancy chart and the history download.
+// the release dialog, the occupancy chart and the history download. For the attendant
+// (a desk is given) the table is the board, with its cell menu and the attendant's desk.
+import { AttendantDesk } from './AttendantDesk.js';
+import { CellMenu } from './CellMenu.js';
 import { OccupancyChart } from './OccupancyChart.js';
 import { ReleaseDialog } from './ReleaseDialog.js';
 import { SlotCell } from './SlotCell.js';
 
 export const ParkingGrid = {
-  components: { OccupancyChart, ReleaseDialog, SlotCell },
+  components: { AttendantDesk, CellMenu, OccupancyChart, ReleaseDialog, SlotCell },
   props: {
     store: { type: Object, required: true },
     stats: { type: Object, required: true },
+    desk: { type: Object, default: null },
   },
   computed: {
     state() {
       return this.store.state;
+    },
+    // The attendant downloads everyone's reservations; a driver their own.
+    downloadLabel() {
+      if (this.state.downloading) {
+        return this.desk ? 'Preparing the export…' : 'Preparing your history…';
+      }
+      return this.desk ? 'Download the last 30 days (CSV)' : 'Download my history (CSV)';
+    },
+  },
+  methods: {
+    activate(spot, timeSlot) {
+      return this.desk ? this.desk.openCellMenu(spot, timeSlot) : this.store.activate(spot, timeSlot);
     },
   },
   // The live regions stay in the DOM so screen readers announce each new message.
@@ -35,6 +51,9 @@ export const ParkingGrid = {
       </p>
       <template v-else>
         <p class="parking-timezone">Times are local to the parking lot ({{ state.timezone }}).</p>
+        <p v-if="desk" class="parking-timezone">
+          Tap a free cell to book it for a driver or a walk-in, a taken one to release it.
+        </p>
         <div class="parking-grid-scroll">
           <table class="parking-grid">
             <thead>
@@ -56,7 +75,8 @@ export const ParkingGrid = {
                     :time-slot="timeSlot"
                     :state="store.displayedState(spot, timeSlot)"
                     :quiet="store.isQuiet(spot, timeSlot)"
-                    @activate="store.activate(spot, timeSlot)"
+                    :admin="desk !== null"
+                    @activate="activate(spot, timeSlot)"
                   />
                 </td>
               </tr>
@@ -66,6 +86,9 @@ export const ParkingGrid = {
       </template>
 
       <ReleaseDialog v-if="state.releasing" :store="store" />
+      <CellMenu v-if="desk?.state.menu" :desk="desk" :timezone="state.timezone" />
+
+      <AttendantDesk v-if="desk" :desk="desk" :store="store" />
 
       <OccupancyChart :stats="stats" />
 
@@ -77,7 +100,7 @@ export const ParkingGrid = {
           :aria-busy="state.downloading ? 'true' : null"
           @click="store.downloadHistory()"
         >
-          {{ state.downloading ? 'Preparing your history…' : 'Download my history (CSV)' }}
+          {{ downloadLabel }}
         </button>
       </div>
     </section>

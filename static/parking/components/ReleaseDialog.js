@@ -1,16 +1,12 @@
 // Asks before a release: once freed, a slot is visible to and bookable by every driver at once.
 import { formatDay } from '../format.js';
+import { armedModal } from './armedModal.js';
 
-// The Release button wakes up this long after the dialog opens, so the second click of
-// the double-click that opened it cannot land on it.
-const ARM_DELAY_MS = 500;
-
+// The Release button wakes up a moment after the dialog opens (armedModal).
 export const ReleaseDialog = {
+  mixins: [armedModal],
   props: {
     store: { type: Object, required: true },
-  },
-  data() {
-    return { armed: false };
   },
   computed: {
     question() {
@@ -20,16 +16,6 @@ export const ReleaseDialog = {
     day() {
       return formatDay(this.question.slot.start_time, this.store.state.timezone);
     },
-  },
-  mounted() {
-    this.$refs.dialog.showModal(); // modal: the grid behind it takes no clicks
-    this.armTimer = setTimeout(() => {
-      this.armed = true;
-    }, ARM_DELAY_MS);
-  },
-  beforeUnmount() {
-    clearTimeout(this.armTimer);
-    this.$refs.dialog.close(); // gives focus back to the cell that opened it
   },
   methods: {
     release(event) {

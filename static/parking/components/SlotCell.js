@@ -1,5 +1,8 @@
 // One grid cell: a button whose text, icon, colour and aria-label all say the slot's state.
 // Its time is shown only on narrow screens, where the cells stack under their spot.
+// For the attendant (admin) a taken cell names its holder, and free and taken cells open
+// the cell menu (book for someone, release with a reason).
+import { holderInFull, holderName } from '../format.js';
 
 const STATE_DISPLAY = {
   available: { icon: '✓', text: 'Available', spoken: 'available' },
@@ -16,25 +19,55 @@ export const SlotCell = {
     timeSlot: { type: Object, required: true },
     state: { type: String, required: true },
     quiet: { type: Boolean, default: false }, // ignores clicks for a moment (see store.js)
+    admin: { type: Boolean, default: false },
   },
   emits: ['activate'],
   computed: {
     display() {
       return STATE_DISPLAY[this.state];
     },
+    holder() {
+      return this.admin && this.state === 'booked' ? this.timeSlot.holder : null;
+    },
+    text() {
+      return this.holder ? holderName(this.holder) : this.display.text;
+    },
+    // A second line: the walk-in's name under their plate, a closure's reason.
+    detail() {
+      if (this.holder?.guest_name !== undefined) {
+        return `Walk-in: ${this.holder.guest_name}`;
+      }
+      return this.admin && this.state === 'closed' ? this.timeSlot.closure?.reason : null;
+    },
+    // Taken cells that can be released say so; a free cell's tap speaks for itself.
+    action() {
+      return this.state === 'mine' || this.holder ? 'Release' : null;
+    },
+    spoken() {
+      if (this.holder) {
+        return `booked by ${holderInFull(this.holder)}, press to release it`;
+      }
+      if (this.admin && this.state === 'available') {
+        return 'available, press to book it for a driver or a walk-in';
+      }
+      return this.detail ? `${this.display.spoken}: ${this.detail}` : this.display.spoken;
+    },
     ariaLabel() {
-      return `Spot ${this.spot.spot_number}, ${this.timeSlot.label}, ${this.display.spoken}`;
+      return `Spot ${this.spot.spot_number}, ${this.timeSlot.label}, ${this.spoken}`;
+    },
+    disabled() {
+      return this.state === 'past' || this.state === 'closed' || (this.state === 'booked' && !this.admin);
     },
   },
-  // Booked, past and closed cells are truly disabled. A pending or quiet cell only sets
-  // aria-disabled, so a keyboard user who just pressed it keeps focus on it.
+  // Past and closed cells, and for drivers booked ones, are truly disabled. A pending or
+  // quiet cell only sets aria-disabled, so a keyboard user who just pressed it keeps focus.
   // A click with detail 2+ is the rest of a double-click: one gesture, one intent.
   template: `
     <button
       type="button"
       class="slot-cell"
       :class="'slot-' + state"
-      :disabled="state === 'booked' || state === 'past' || state === 'closed'"
+      :disabled="disabled"
       :aria-disabled="state === 'pending' || quiet ? 'true' : null"
       :aria-busy="state === 'pending' ? 'true' : null"
       :aria-label="ariaLabel"
@@ -45,8 +78,8 @@ export const SlotCell = {
     >
       <span class="slot-time">{{ timeSlot.label }}</span>
       <span class="slot-icon" aria-hidden="true">{{ display.icon }}</span>
-      <span class="slot-text">{{ display.text }}</span>
-      <span v-if="state === 'mine'" class="slot-action">Release</span>
+      <span class="slot-text">{{ text }}<span v-if="detail" class="slot-detail">{{ detail }}</span></span>
+      <span v-if="action" class="slot-action">{{ action }}</span>
     </button>
   `,
 };

@@ -1,0 +1,63 @@
+// The cell menu's release: the holder, a required reason (the driver is shown it), confirm.
+import { holderInFull } from '../format.js';
+
+const MAX_REASON = 200; // the server's limit
+
+export const ReleaseForm = {
+  props: {
+    desk: { type: Object, required: true },
+    armed: { type: Boolean, required: true },
+  },
+  data() {
+    return { reason: '', busy: false, error: null, maxReason: MAX_REASON };
+  },
+  computed: {
+    holder() {
+      const { holder } = this.desk.state.menu;
+      return holder ? holderInFull(holder) : 'someone';
+    },
+    ready() {
+      return this.armed && !this.busy && this.reason.trim() !== '';
+    },
+  },
+  methods: {
+    // A request in flight ignores further submits: one gesture, one intent.
+    async submit() {
+      if (!this.ready) {
+        return;
+      }
+      this.busy = true;
+      this.error = null;
+      try {
+        await this.desk.releaseWithReason(this.reason.trim());
+      } catch (error) {
+        this.error = error.message;
+        this.busy = false;
+      }
+    },
+  },
+  template: `
+    <form class="cell-menu-form" @submit.prevent="submit">
+      <p class="cell-menu-holder">Held by {{ holder }}.</p>
+      <div class="form-group">
+        <label for="release-reason">Reason (the driver sees it)</label>
+        <input
+          id="release-reason"
+          v-model="reason"
+          type="text"
+          :maxlength="maxReason"
+          autocomplete="off"
+          required
+          autofocus
+        />
+      </div>
+      <p class="error-msg" role="alert">{{ error }}</p>
+      <div class="release-dialog-actions">
+        <button type="button" class="btn btn-secondary" @click="desk.closeCellMenu()">Keep it</button>
+        <button type="submit" class="btn btn-danger" :disabled="!ready" :aria-busy="busy ? 'true' : null">
+          {{ busy ? 'Releasing…' : 'Release' }}
+        </button>
+      </div>
+    </form>
+  `,
+};

@@ -1,0 +1,175 @@
+// The attendant's desk: named actions for booking for others, releasing with a reason,
+// closing and reopening spots and adding spots. The grid itself stays in the grid's store.
+//
+// Writes throw the API's error, after handling a 401, so the form that asked can show
+// the server's message where the attendant is looking.
+import { reactive } from 'vue';
+import { formatWindow } from './format.js';
+
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+// onChange() is called when occupancy may have changed: the chart refreshes on it.
+export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) {
+  const state = reactive({
+    menu: null, // the cell menu: {spot, slot, intent: 'book' | 'release', reservationId, holder}, or null
+    drivers: [], // whom a booking can be for: GET /admin/users, drivers only
+    closures: [], // current and coming closures, by start
+    closuresFailed: false, // the latest list could not be read
+    closing: null, // a closure awaiting confirmation: {spot, startTime, endTime, reason, window}
+  });
+
+  // Runs a request; a 401 ends the session, and every error reaches the caller.
+  async function send(request) {
+    try {
+      return await request();
+    } catch (error) {
+      if (error.status === 401) {
+        onUnauthorized();
+      }
+      throw error;
+    }
+  }
+
+  const timezone = () => store.state.timezone;
+
+  async function loadDrivers() {
+    try {
+      const { users } = await send(api.listUsers);
+      state.drivers = users.filter((user) => user.role === 'driver');
+    } catch {
+      // The menu says so: it offers no driver until the list arrives.
+    }
+  }
+
+  async function loadClosures() {
+    try {
+      state.closures = (await send(api.listClosures)).closures;
+      state.closuresFailed = false;
+    } catch {
+      state.closuresFailed = true;
+    }
+  }
+
+  // A tap on a cell opens its menu: book a free cell, or release a taken one. The intent
+  // is fixed now, so a cell that changes under the menu cannot turn a booking into a release.
+  function openCellMenu(spot, slot) {
+    if (store.isQuiet(spot, slot) || !['available', 'booked'].includes(slot.state)) {
+      return;
+    }
+    const intent = slot.state === 'available' ? 'book' : 'release';
+    state.menu = { spot, slot, intent, reservationId: slot.reservationId, holder: slot.holder };
+    if (intent === 'book') {
+      loadDrivers(); // fresh counts of upcoming bookings
+    }
+  }
+
+  function closeCellMenu() {
+    state.menu = null;
+    store.quietAfterDialog();
+  }
+
+  // After a refused write the grid may be stale (the slot was taken, or closed): reload it.
+  async function writeToCell(request) {
+    try {
+      return await send(request);
+    } catch (error) {
+      if (error.status !== 401) {
+        store.refresh();
+      }
+      throw error;
+    }
+  }
+
+  // forWhom is {userId} for a driver or {guest: {name, licence_plate}} for a walk-in.
+  async function bookFor(forWhom) {
+    const { spot, slot } = state.menu;
+    const reservation = await writeToCell(() =>
+      api.bookFor({ spotId: spot.id, startTime: slot.start_time, endTime: slot.end_time, ...forWhom }),
+    );
+    store.showBooked(spot.id, slot.start_time, { reservationId: reservation.id, holder: reservation.holder });
+    closeCellMenu();
+    onChange();
+  }
+
+  // Releasing by id keeps the intent: if the booking is gone already, the server answers
+  // with it as it is, and no other booking of the cell is touched.
+  async function releaseWithReason(reason) {
+    const { spot, slot, reservationId } = state.menu;
+    await writeToCell(() => api.releaseWithReason(reservationId, reason));
+    store.showReleased(spot.id, slot.start_time, slot.end_time);
+    closeCellMenu();
+    onChange();
+  }
+
+  // Reads the exact instants of the chosen slots (the lot's offsets, DST included, are the
+  // server's to say), then asks the attendant to confirm: a closure releases bookings.
+  async function prepareClosure({ spot, fromDate, firstSlot, toDate, lastSlot, reason }) {
+    if (!fromDate || !toDate) {
+      throw new Error('Choose the first and the last day of the closure.');
+    }
+    const [first, last] = await Promise.all([send(() => api.getSpots(fromDate)), send(() => api.getSpots(toDate))]);
+    const startTime = first.slots[firstSlot].start_time;
+    const endTime = last.slots[lastSlot].end_time;
+    if (Date.parse(endTime) <= Date.parse(startTime)) {
+      throw new Error('The last slot comes before the first: choose a later end.');
+    }
+    state.closing = { spot, startTime, endTime, reason, window: formatWindow(startTime, endTime, first.timezone) };
+  }
+
+  function cancelClosure() {
+    state.closing = null;
+    store.quietAfterDialog();
+  }
+
+  async function confirmClosure() {
+    const { spot, startTime, endTime, reason, window } = state.closing;
+    cancelClosure();
+    const { released } = await send(() => api.createClosure({ spotId: spot.id, startTime, endTime, reason }));
+    store.showNotice(`Spot ${spot.spot_number} is closed ${window}; ${plural(released.length, 'booking')} released.`);
+    loadClosures();
+    store.refresh();
+    onChange();
+  }
+
+  async function reopen(closure) {
+    try {
+      await send(() => api.deleteClosure(closure.id));
+      const window = formatWindow(closure.start_time, closure.end_time, timezone());
+      store.showNotice(`Spot ${closure.spot_number} is open again ${window}.`);
+    } finally {
+      loadClosures(); // reopened, or already gone: the list says which
+      store.refresh();
+    }
+  }
+
+  async function addSpot({ spotNumber, floorNumber, type }) {
+    const spot = await send(() => api.addSpot({ spotNumber, floorNumber, type }));
+    store.showNotice(`Spot ${spot.spot_number} added on floor ${spot.floor_number}.`);
+    store.refresh();
+    onChange();
+  }
+
+  // Live events the desk follows beyond the grid: closures made or reopened elsewhere.
+  function applyEvent(event) {
+    if (event.type === 'closure.created' || event.type === 'closure.deleted') {
+      loadClosures();
+    }
+  }
+
+  return {
+    state,
+    loadClosures,
+    openCellMenu,
+    closeCellMenu,
+    bookFor,
+    releaseWithReason,
+    prepareClosure,
+    cancelClosure,
+    confirmClosure,
+    reopen,
+    addSpot,
+    applyEvent,
+  };
+}
