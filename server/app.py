@@ -24,8 +24,10 @@ from .listener import EventListener
 from .login import (
     LOGIN_THROTTLE,
     PASSWORD_AUTHENTICATOR,
+    PASSWORD_CHECKS,
     LoginThrottle,
     PasswordAuthenticator,
+    PasswordChecks,
 )
 from .realtime import HUB, Hub
 from .settings import SETTINGS, Settings
@@ -61,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app[LOGIN_THROTTLE] = LoginThrottle(
         settings.login_max_failures, settings.login_failure_window_seconds
     )
+    app[PASSWORD_CHECKS] = PasswordChecks(settings.login_queue_capacity)
     app[HUB] = Hub()
 
     # Started in this order, stopped in reverse.
@@ -101,7 +104,9 @@ async def _event_listener(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
-    sweeper = Sweeper(app[db.POOL], app[SETTINGS].sweep_interval_seconds)
+    sweeper = Sweeper(
+        app[db.POOL], app[SETTINGS].sweep_interval_seconds, login_window=app[LOGIN_THROTTLE].window
+    )
     task = asyncio.create_task(sweeper.run(), name="stale-booking-sweeper")
     yield
     await _stop(task)

@@ -112,6 +112,10 @@ class QueryTimeout(ApiError):
         super().__init__("This took the database too long. Please retry, or ask for less.")
 
 
+class ServerBusy(ApiError):
+    status, code = 503, "server_busy"
+
+
 class DatabaseUnavailable(ApiError):
     status, code = 503, "database_unavailable"
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
-import time
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Protocol
 
 import bcrypt
@@ -15,15 +16,17 @@ from aiohttp import web
 
 from . import repository
 from .db import Db
-from .errors import InvalidCredentials, TooManyAttempts
+from .errors import InvalidCredentials, ServerBusy, TooManyAttempts
 from .repository.users import User
 
 # bcrypt at cost 12 takes ~0.25 s of CPU. It runs in its own threads (bcrypt
 # releases the GIL), capped below the core count so logins never starve the
 # event loop of a core.
-_bcrypt_executor = ThreadPoolExecutor(
-    max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="bcrypt"
-)
+_BCRYPT_THREADS = max(1, (os.cpu_count() or 2) - 1)
+_bcrypt_executor = ThreadPoolExecutor(max_workers=_BCRYPT_THREADS, thread_name_prefix="bcrypt")
+# In progress at once: one running per thread and up to three waiting each, so
+# a refused sign-in never queues for more than about a second of bcrypt.
+_DEFAULT_CAPACITY = 4 * _BCRYPT_THREADS
 # Checked against when the email is unknown, so both failures cost the same.
 _DUMMY_HASH = b"$2b$12$pGaFwOarCKXA5yRZLuEbSOpyxzE.InJbZVSosJnfrHwf/S/8LgjtC"
 _BCRYPT_MAX_BYTES = 72
@@ -63,36 +66,67 @@ class PasswordAuthenticator:
         return found[0]
 
 
+class PasswordChecks:
+    """Admission to bcrypt: a short queue, and a quick refusal when it is full.
+
+    The thread pool's own queue is unbounded: during a flood of bogus
+    logins a real one used to wait 22 s. Here at most `capacity` sign-ins
+    are in progress; the next is refused at once with 503 and Retry-After.
+    """
+
+    def __init__(self, capacity: int | None = None) -> None:
+        self._capacity = capacity or _DEFAULT_CAPACITY
+        self._admitted = 0
+
+    @contextmanager
+    def admit(self) -> Iterator[None]:
+        if self._admitted >= self._capacity:
+            raise ServerBusy(
+                "Too many sign-ins at once. Please try again in a moment.",
+                headers={"Retry-After": "1"},
+            )
+        self._admitted += 1
+        try:
+            yield
+        finally:
+            self._admitted -= 1
+
+
 class LoginThrottle:
-    """Counts failed logins per (email, client) in a sliding window, in memory."""
+    """Failed sign-ins per (email, client address), counted in PostgreSQL for every server.
 
-    def __init__(self, max_failures: int, window_seconds: float, max_keys: int = 10_000) -> None:
+    An attempt is reserved before its password is checked, so N parallel
+    guesses get at most `max_failures` password checks. The email is
+    lower-cased by PostgreSQL, as the login lookup does, so spellings such
+    as "drİver2@" count against the account they reach. A success clears it.
+    """
+
+    def __init__(self, max_failures: int, window_seconds: float) -> None:
         self._max = max_failures
-        self._window = window_seconds
-        self._max_keys = max_keys
-        self._failures: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+        self.window = timedelta(seconds=window_seconds)
 
-    def check(self, key: tuple[str, str]) -> None:
-        now = time.monotonic()
-        recent = [t for t in self._failures.get(key, ()) if now - t < self._window]
-        if len(recent) >= self._max:
-            retry_after = max(1, int(self._window - (now - recent[0])) + 1)
+    async def reserve(self, db: Db, *, email: str, client: str) -> None:
+        attempts, seconds_left = await repository.users.reserve_login_attempt(
+            db, email=email, client=client, window=self.window
+        )
+        if attempts > self._max:
+            wait = max(1, math.ceil(seconds_left))
             raise TooManyAttempts(
-                "Too many failed sign-in attempts. Please wait and try again.",
-                headers={"Retry-After": str(retry_after)},
+                f"Too many failed sign-in attempts. Please wait {_duration(wait)} and try again.",
+                headers={"Retry-After": str(wait)},
             )
 
-    def record_failure(self, key: tuple[str, str]) -> None:
-        now = time.monotonic()
-        recent = [t for t in self._failures.pop(key, ()) if now - t < self._window]
-        self._failures[key] = [*recent, now]
-        # Bounded memory: forget the least recently failing keys first.
-        while len(self._failures) > self._max_keys:
-            self._failures.popitem(last=False)
+    async def clear(self, db: Db, *, email: str, client: str) -> None:
+        await repository.users.clear_login_attempts(db, email=email, client=client)
 
-    def reset(self, key: tuple[str, str]) -> None:
-        self._failures.pop(key, None)
+
+def _duration(seconds: int) -> str:
+    """E.g. "45 seconds", "4 minutes": how long to wait, as a person would say it."""
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 PASSWORD_AUTHENTICATOR = web.AppKey("password_authenticator", Authenticator)
+PASSWORD_CHECKS = web.AppKey("password_checks", PasswordChecks)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)

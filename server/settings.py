@@ -49,6 +49,9 @@ class Settings:
     migrations_dir: Path = PROJECT_ROOT / "db" / "migrations"
     login_max_failures: int = 10
     login_failure_window_seconds: int = 300
+    # Sign-ins being checked at once before the next is refused; None: four per
+    # bcrypt thread (login.py), about a second of waiting at most.
+    login_queue_capacity: int | None = None
     ws_auth_timeout_seconds: float = 5.0
     # Every request answers within a few seconds, the database stalled or not:
     # a statement's own limit, the wait for a pooled connection, a new connection.

@@ -1,9 +1,10 @@
-"""The sweeper: every interval, releases no-shows (when the rule is on) and bookings that ended."""
+"""The sweeper: every interval, releases no-shows (when that rule is on) and ended bookings."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from . import repository
@@ -13,9 +14,12 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    def __init__(self, pool: Db, interval_seconds: float) -> None:
+    def __init__(
+        self, pool: Db, interval_seconds: float, *, login_window: timedelta | None = None
+    ) -> None:
         self._pool = pool
         self._interval = interval_seconds
+        self._login_window = login_window
 
     async def release_no_shows(self) -> list[dict[str, Any]]:
         """Bookings nobody checked in for within the lot's grace period (none while it is 0)."""
@@ -38,6 +42,11 @@ class Sweeper:
                 # is on was a no-show, not a stay that ran its course.
                 await self.release_no_shows()
                 await self.release_expired()
+                if self._login_window is not None:
+                    # Housekeeping: failed sign-ins whose window has ended count for nothing.
+                    await repository.users.forget_ended_login_windows(
+                        self._pool, window=self._login_window
+                    )
             except Exception:
                 # A failed sweep (e.g. the database is down) must not end the loop.
                 log.exception("Sweep failed; retrying in %.0fs", self._interval)

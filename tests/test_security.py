@@ -31,7 +31,10 @@ import jwt
 import pytest
 import yaml
 
+from server.db import POOL
+from server.errors import ServerBusy
 from server.frontend import OPENAPI_DOCUMENT
+from server.login import PasswordChecks
 from server.settings import PROJECT_ROOT
 from tests.support import (
     ADMIN,
@@ -193,6 +196,66 @@ async def test_the_login_throttle_does_not_lock_out_another_client_address(clien
     async with aiohttp.ClientSession(connector=connector) as elsewhere:
         async with elsewhere.post(client.make_url("/login"), json={"email": DRIVER1, "password": PASSWORD}) as ok:
             assert ok.status == 200
+
+
+async def test_parallel_guesses_get_at_most_the_limits_worth_of_password_checks(make_client):
+    # Two instances on one database, and a queue long enough for all: only the throttle limits.
+    first, second = await make_client(login_queue_capacity=100), await make_client(login_queue_capacity=100)
+    guesses = [
+        client.post("/login", json={"email": DRIVER2, "password": f"{WRONG_PASSWORD}{n}"})
+        for n, client in enumerate([first, second] * 30)
+    ]
+    statuses = sorted(response.status for response in await asyncio.gather(*guesses))
+    # It used to be 60 x 401: every guess was checked before any failure was recorded.
+    assert statuses == [401] * 10 + [429] * 50
+
+
+async def test_the_throttle_counts_the_email_as_the_database_matches_it(client):
+    for _ in range(10):
+        assert (await client.post("/login", json={"email": DRIVER2, "password": WRONG_PASSWORD})).status == 401
+    # Spellings that PostgreSQL's lower() maps onto the same account get no fresh attempts,
+    # and the right password through them is refused too.
+    for email in ("drİver2@parking.com", "driver2@parkİng.com", "DRIVER2@PARKING.COM"):
+        response = await client.post("/login", json={"email": email, "password": PASSWORD})
+        assert response.status in (401, 429), email  # never a token
+        assert response.status == 429 or not await _finds_user(client, email)
+
+
+async def _finds_user(client, email):
+    """Whether the database's lower() makes this email reach a user at all."""
+    async with client.app[POOL].acquire() as conn:
+        return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))", email)
+
+
+async def test_the_throttle_says_how_long_to_wait(make_client):
+    client = await make_client(login_max_failures=1, login_failure_window_seconds=300)
+    await client.post("/login", json={"email": DRIVER1, "password": WRONG_PASSWORD})
+    refused = await client.post("/login", json={"email": DRIVER1, "password": WRONG_PASSWORD})
+    assert refused.status == 429
+    assert "Please wait 5 minutes and try again." in (await refused.json())["error"]["message"]
+
+
+async def test_a_flood_of_logins_is_refused_at_once_not_queued(make_client):
+    client = await make_client(login_queue_capacity=2)
+    flood = [client.post("/login", json={"email": f"nobody{n}@example.com", "password": "x"}) for n in range(20)]
+    responses = await asyncio.gather(*flood)
+    busy = [r for r in responses if r.status == 503]
+    assert busy and {r.status for r in responses} <= {401, 503}
+    for response in busy:
+        assert (await response.json())["error"]["code"] == "server_busy"
+        assert response.headers["Retry-After"] == "1"
+    # Refused sign-ins were not counted against anyone, and the queue drains.
+    assert (await client.post("/login", json={"email": DRIVER1, "password": PASSWORD})).status == 200
+
+
+def test_the_queue_admits_its_capacity_and_refuses_the_next():
+    checks = PasswordChecks(capacity=2)
+    with checks.admit(), checks.admit():
+        with pytest.raises(ServerBusy):
+            with checks.admit():
+                pass
+    with checks.admit():  # freed again
+        pass
 
 
 # --- oversized bodies --------------------------------------------------------------

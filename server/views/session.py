@@ -7,8 +7,8 @@ from aiohttp import web
 from .. import repository
 from ..auth import TOKENS
 from ..db import POOL, within
-from ..errors import DatabaseUnavailable, InvalidCredentials
-from ..login import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR
+from ..errors import DatabaseUnavailable
+from ..login import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, PASSWORD_CHECKS
 from ..responses import json_response
 from ..validation import json_object, string_field
 
@@ -22,18 +22,18 @@ async def login(request: web.Request) -> web.Response:
     body = await json_object(request)
     email = string_field(body, "email", max_length=254).strip()
     password = string_field(body, "password", max_length=1024)
+    pool = request.app[POOL]
     throttle = request.app[LOGIN_THROTTLE]
     # Keyed by client too, so an attacker cannot lock a driver out from elsewhere.
-    key = (email.lower(), request.remote or "")
-    throttle.check(key)
-    try:
+    client = request.remote or ""
+    # Admitted first (a full queue refuses at once, counting nothing), then the
+    # attempt is counted, then the password checked: a failure stays counted.
+    with request.app[PASSWORD_CHECKS].admit():
+        await throttle.reserve(pool, email=email, client=client)
         user = await request.app[PASSWORD_AUTHENTICATOR].authenticate(
             {"email": email, "password": password}
         )
-    except InvalidCredentials:
-        throttle.record_failure(key)
-        raise
-    throttle.reset(key)
+    await throttle.clear(pool, email=email, client=client)
     tokens = request.app[TOKENS]
     return json_response(
         {
