@@ -59,7 +59,7 @@ class TokenService:
     def decode(self, token: str) -> dict[str, Any]:
         """Verified claims of a token, for callers outside the HTTP middleware."""
         try:
-            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM])
+            claims = jwt.decode(checked_token(token), self.secret, algorithms=[ALGORITHM])
         except jwt.InvalidTokenError as exc:
             raise InvalidToken(f"Invalid token: {exc}") from None
         user_id_from_claims(claims)
@@ -80,6 +80,18 @@ class TokenService:
         )
 
 
+# What a token this server issues looks like: a JWT's three base64url parts,
+# or an API token. Anything else (other bytes, odd unicode) is refused before
+# a library has to encode it.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|spk_[A-Za-z0-9_-]+")
+
+
+def checked_token(token: str) -> str:
+    if len(token) > 4096 or not _TOKEN_SHAPE.fullmatch(token):
+        raise InvalidToken("Invalid token: not a token this server issues.")
+    return token
+
+
 def bearer_token(request: web.Request) -> str | None:
     # Parsed here rather than by aiohttp-jwt, which answers a wrong scheme with 403.
     header = request.headers.get("Authorization")
@@ -88,7 +100,7 @@ def bearer_token(request: web.Request) -> str | None:
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
-    return token.strip()
+    return checked_token(token.strip())
 
 
 def session_token(request: web.Request) -> str | None:
@@ -97,11 +109,19 @@ def session_token(request: web.Request) -> str | None:
     return None if token is None or is_api_token(token) else token
 
 
+# A user id fits PostgreSQL's bigint; an expiry is a plausible Unix time.
+_SUBJECT = re.compile(r"[0-9]{1,18}")
+_LATEST_EXPIRY = 2**40
+
+
 def user_id_from_claims(claims: Mapping[str, Any]) -> int:
+    """The subject's user id, refusing tokens whose claims this server never issues."""
     # aiohttp-jwt verifies exp only when present; a token without one never expires.
-    sub = claims.get("sub")
-    if "exp" not in claims or not isinstance(sub, str) or not sub.isdigit():
-        raise Unauthorized("Invalid token: required claims are missing.")
+    sub, exp = claims.get("sub"), claims.get("exp")
+    if not isinstance(sub, str) or not _SUBJECT.fullmatch(sub):  # "²" is a digit to str.isdigit
+        raise InvalidToken("Invalid token: required claims are missing or malformed.")
+    if not isinstance(exp, int | float) or isinstance(exp, bool) or not 0 < exp < _LATEST_EXPIRY:
+        raise InvalidToken("Invalid token: required claims are missing or malformed.")
     return int(sub)
 
 

@@ -18,11 +18,12 @@ from .auth import (
     TOKENS,
     Identities,
     TokenService,
+    checked_token,
     identify_api_token,
     is_api_token,
 )
 from .db import POOL, Pool
-from .errors import Forbidden, Unauthorized
+from .errors import DATABASE_DOWN_ERRORS, Forbidden, Unauthorized
 from .settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -177,10 +178,23 @@ async def serve_socket(
     # the same bytes go to many sockets; compressing would cost CPU per socket.
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, compress=False)
     await ws.prepare(request)
-    authenticated = await _authenticate(ws, tokens, identities, pool, auth_timeout)
-    if authenticated is None:
-        return ws
-    client, expires_at = authenticated
+    # From here on the answer is a WebSocket: a failure must close it, not reach
+    # the error middleware, which would write an HTTP response into the socket.
+    try:
+        authenticated = await _authenticate(ws, tokens, identities, pool, auth_timeout)
+        if authenticated is not None:
+            await _listen(ws, hub, *authenticated)
+    except DATABASE_DOWN_ERRORS as exc:
+        log.warning("Closing a WebSocket: the database is unavailable (%r)", exc)
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
+    except Exception:
+        log.exception("Closing a WebSocket after an unexpected error")
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"server error")
+    return ws
+
+
+async def _listen(ws: web.WebSocketResponse, hub: Hub, client: Client, expires_at: float) -> None:
+    """Registered with the hub until the client leaves or its token expires."""
     hub.add(ws, client)
     try:
         await ws.send_str(READY)
@@ -194,7 +208,6 @@ async def serve_socket(
         await ws.close(code=CLOSE_UNAUTHORIZED, message=b"token expired")
     finally:
         hub.discard(ws)
-    return ws
 
 
 async def _authenticate(
@@ -214,7 +227,7 @@ async def _authenticate(
             raise Unauthorized("expected an auth message")
         try:
             data = json.loads(message.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise Unauthorized("the auth message is not JSON") from None
         if (
             not isinstance(data, dict)
@@ -222,7 +235,7 @@ async def _authenticate(
             or not isinstance(data.get("token"), str)
         ):
             raise Unauthorized('expected {"type": "auth", "token": "<token>"}')
-        token = data["token"]
+        token = checked_token(data["token"])
         if is_api_token(token):
             # An API token does not expire; it is revoked instead (see disconnect_token).
             identity = await identify_api_token(pool, token)

@@ -51,6 +51,11 @@ def string_field(
     # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the query.
     if "\x00" in value:
         raise ValidationFailed(f"'{label}' must not contain NUL characters.")
+    # JSON may spell a lone surrogate ("\udfff"), which no UTF-8 text can hold.
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValidationFailed(f"'{label}' must be valid Unicode text.") from None
     return value
 
 
