@@ -19,6 +19,7 @@ from .auth import (
     admin_middleware,
     identity_middleware,
 )
+from .embedded import EMBEDDED
 from .errors import error_middleware
 from .listener import EventListener
 from .login import (
@@ -79,15 +80,21 @@ def create_app(settings: Settings) -> web.Application:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    async with db.database_url(settings) as url:
+    async with db.open_database(settings) as (url, embedded):
         await db.run_migrations(url, settings.migrations_dir)
         pool = await db.create_pool(url, settings)
         app[db.DATABASE_URL] = url
         app[db.POOL] = pool
         app[PASSWORD_AUTHENTICATOR] = PasswordAuthenticator(pool)
+        watcher = None
+        if embedded is not None:
+            app[EMBEDDED] = embedded
+            watcher = asyncio.create_task(embedded.watch(), name="embedded-postgres-watcher")
         try:
             yield
         finally:
+            if watcher is not None:
+                await _stop(watcher)
             await pool.close()
 
 

@@ -16,18 +16,14 @@ from typing import Any, TypeVar
 import asyncpg
 from aiohttp import web
 
+from .embedded import EmbeddedPostgres
+from .errors import DatabaseStartupError
 from .settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_DATABASE = "smart_parking"
-
 IDLE_IN_TRANSACTION_MS = 30_000
 T = TypeVar("T")
-
-
-class DatabaseStartupError(RuntimeError):
-    """The database could not be made ready; the message says why."""
 
 
 class MigrationError(DatabaseStartupError):
@@ -35,31 +31,19 @@ class MigrationError(DatabaseStartupError):
 
 
 @asynccontextmanager
-async def database_url(settings: Settings) -> AsyncIterator[str]:
-    """Yield the URL to use, starting (and later stopping) the embedded server if needed."""
+async def open_database(settings: Settings) -> AsyncIterator[tuple[str, EmbeddedPostgres | None]]:
+    """The URL to use, and the embedded server started (and later stopped) here, if any."""
     if settings.database_url:
-        yield settings.database_url
+        yield settings.database_url, None
         return
-    server = await asyncio.to_thread(_start_embedded, settings.embedded_pgdata)
+    embedded = EmbeddedPostgres(
+        settings.embedded_pgdata, max_restarts=settings.embedded_max_restarts
+    )
+    await embedded.start()
     try:
-        # The embedded server listens only on a Unix socket inside its data directory.
-        yield f"postgresql://postgres@/{EMBEDDED_DATABASE}?host={server.pgdata}"
+        yield embedded.url, embedded
     finally:
-        log.info("Stopping embedded PostgreSQL")
-        await asyncio.to_thread(server.cleanup)
-
-
-def _start_embedded(pgdata: Path):  # -> pgserver.PostgresServer
-    try:
-        import pgserver  # only needed without DATABASE_URL; see requirements-dev.txt
-    except ImportError:
-        raise DatabaseStartupError(
-            "DATABASE_URL is not set and the embedded PostgreSQL (pgserver) is not installed"
-        ) from None
-
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    log.info("Starting embedded PostgreSQL in %s", pgdata)
-    return pgserver.get_server(pgdata, cleanup_mode="stop")
+        await embedded.stop()
 
 
 def _dbmate_executable() -> str:
@@ -200,7 +184,7 @@ async def _keep_session_state(conn: asyncpg.Connection) -> None:
 
 async def _migrate_main() -> None:
     settings = Settings.from_env()
-    async with database_url(settings) as url:
+    async with open_database(settings) as (url, _):
         await run_migrations(url, settings.migrations_dir)
 
 

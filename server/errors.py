@@ -14,6 +14,10 @@ from .responses import error_response
 log = logging.getLogger(__name__)
 
 
+class DatabaseStartupError(RuntimeError):
+    """The database could not be made ready; the message says why."""
+
+
 class ApiError(Exception):
     """An error the client should see: HTTP status, stable code, human message."""
 

@@ -52,6 +52,8 @@ class Settings:
     # Sign-ins being checked at once before the next is refused; None: four per
     # bcrypt thread (login.py), about a second of waiting at most.
     login_queue_capacity: int | None = None
+    # Restarts of a crashed embedded PostgreSQL within five minutes before giving up.
+    embedded_max_restarts: int = 3
     ws_auth_timeout_seconds: float = 5.0
     # Every request answers within a few seconds, the database stalled or not:
     # a statement's own limit, the wait for a pooled connection, a new connection.

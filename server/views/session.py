@@ -7,6 +7,7 @@ from aiohttp import web
 from .. import repository
 from ..auth import TOKENS
 from ..db import POOL, within
+from ..embedded import EMBEDDED
 from ..errors import DatabaseUnavailable
 from ..login import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, PASSWORD_CHECKS
 from ..responses import json_response
@@ -52,6 +53,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
+    embedded = request.app.get(EMBEDDED)
+    if embedded is not None and embedded.state != "running":
+        raise DatabaseUnavailable(embedded.detail)
     try:
         # within(), not wait_for(): that would wait for a stalled query's cleanup.
         await within(READY_WITHIN_SECONDS, repository.database.ping(request.app[POOL]))
