@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -31,22 +29,19 @@ from .login import (
     PasswordChecks,
 )
 from .realtime import HUB, Hub
+from .session_secret import session_secret
 from .settings import SETTINGS, Settings
 from .sweeper import Sweeper
 from .views import admin_board, admin_lot, calendar, drivers, me, reports, session
-
-log = logging.getLogger(__name__)
 
 # Every JSON body this API accepts is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings) -> web.Application:
-    secret = settings.jwt_secret
-    if secret is None:
-        secret = secrets.token_urlsafe(48)
-        log.warning("JWT_SECRET is not set: using a random secret; tokens die with this process")
-    tokens = TokenService(secret, settings.jwt_ttl_seconds)
+    tokens = TokenService(
+        session_secret(settings.jwt_secret, settings.jwt_secret_file), settings.jwt_ttl_seconds
+    )
 
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,

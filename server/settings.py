@@ -38,8 +38,9 @@ class Settings:
     database_pool_size: int = 10
     host: str = "127.0.0.1"
     port: int = 8080
-    # None means "generate a random secret for this process" (see app.py).
+    # None: the secret kept in jwt_secret_file, made on first use (session_secret.py).
     jwt_secret: str | None = field(default=None, repr=False)
+    jwt_secret_file: Path = PROJECT_ROOT / ".data" / "jwt-secret"
     jwt_ttl_seconds: int = 3600
     parking_timezone: str = "UTC"
     sweep_interval_seconds: float = 60.0
