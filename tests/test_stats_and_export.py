@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,3 +139,57 @@ async def test_csv_export_streams_a_long_history(client, auth, db_conn, user_ids
     assert response.headers.get("Transfer-Encoding") == "chunked"
     rows = list(csv.reader(io.StringIO(await response.text())))
     assert len(rows) == 1 + 5000
+
+
+async def test_stats_equal_a_brute_force_count_over_random_history(make_client, auth, db_conn, user_ids, spot_ids):
+    """The query's edge arithmetic against counting every occupied second, bucket by bucket."""
+    import random
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    client = await make_client(parking_timezone="Europe/Berlin")
+    rng = random.Random(16)
+    first, last = date(2026, 3, 25), date(2026, 4, 3)  # across the spring DST change (29 Mar)
+    rows = []
+    for _ in range(300):
+        day = first + timedelta(days=rng.randrange(-1, (last - first).days + 2))
+        local_start = datetime.combine(day, time(6), berlin) + timedelta(minutes=rng.randrange(0, 14 * 60))
+        start = local_start.astimezone(UTC)
+        # Mostly within the day; some run past midnight (never across the DST night).
+        hours = rng.choice([1, 2, 4, 4, 4]) if day != date(2026, 3, 28) else 4
+        if rng.random() < 0.1 and day != date(2026, 3, 28):
+            hours = rng.randrange(5, 30)
+        end = start + timedelta(hours=hours)
+        completed = None
+        if rng.random() < 0.3:
+            completed = start + (end - start) * rng.uniform(-0.5, 1.5)  # early, late, or before it began
+        rows.append((start, end, completed))
+    # All completed (those that ran their course just after their end), so that
+    # overlapping random rows do not meet the booked-slot key.
+    await db_conn.executemany(
+        "INSERT INTO reservations (user_id, spot_id, start_time, end_time, status, completed_at, released_by) "
+        "VALUES ($1, $2, $3, $4, 'completed', $5, 'user')",
+        [
+            (user_ids[DRIVER1], spot_ids[1], start, end, completed or end + timedelta(minutes=1))
+            for start, end, completed in rows
+        ],
+    )
+
+    range_start = datetime.combine(first, time(0), berlin).astimezone(UTC)
+    range_end = datetime.combine(last + timedelta(days=1), time(0), berlin).astimezone(UTC)
+    occupied_seconds = [0.0] * 24
+    buckets = [0] * 24
+    bucket = range_start
+    while bucket < range_end:
+        hour = bucket.astimezone(berlin).hour
+        buckets[hour] += 1
+        bucket_end = bucket + timedelta(hours=1)
+        for start, end, completed in rows:
+            until = min(end, completed or end)
+            overlap = (min(until, bucket_end) - max(start, bucket)).total_seconds()
+            occupied_seconds[hour] += max(0.0, overlap)
+        bucket = bucket_end
+    expected = [round(occupied_seconds[h] / 3600 / buckets[h], 4) for h in range(24)]
+
+    body = await (await client.get(f"/stats?from={first}&to={last}", headers=auth())).json()
+    assert [h["average_occupied"] for h in body["hours"]] == expected

@@ -57,41 +57,66 @@ def export_all(
     return _cursor(pool, EXPORT_ALL, start, end)
 
 
-# Per hour of the day (lot time), the average number of spots occupied, over
-# the hour-long buckets between two instants. Buckets are UTC hours labelled
-# with their local hour, so a DST day contributes 23 or 25 buckets, each real.
-# A booking occupies its spot from start_time until end_time, or until
-# completed_at if released early; one released before its start occupies nothing,
-# and nothing after now counts: a booking for later today has not happened yet.
+# Per hour of the day (lot time), the average number of spots occupied over
+# the range [$1, $2), and the number of spots.
+#
+# Its cost grows with the bookings, not with hours x bookings (one pass,
+# float8 arithmetic). A booking occupies its spot from start_time until
+# end_time, or until completed_at if released early; nothing outside the range
+# or after now ($4) counts. In hours since local midnight, the spots occupied
+# at time t of a day are (starts before t) - (ends before t), where a booking
+# still going at midnight starts again at 00:00 of the next day. The time
+# occupied within hour h is the integral of that over [h, h+1): an edge in an
+# earlier hour counts whole, an edge inside hour h for the part of the hour
+# after it. Bookings are first counted per (start hour, end hour) pair, a few
+# dozen rows. Each hour's total is divided by the number of hour-long buckets
+# with that local hour in the range, so a DST day counts its 23 or 25 hours.
 OCCUPANCY_BY_HOUR = """
-WITH buckets AS (
-    SELECT t AS bucket_start, t + interval '1 hour' AS bucket_end,
-           extract(hour FROM t AT TIME ZONE $3)::int AS hour
-    FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 hour',
-                         interval '1 hour') AS t
+WITH held AS (
+    SELECT date_part('epoch', from_local::time) / 3600 AS starts_at,
+           date_part('epoch', until_local::time) / 3600 AS ends_at,
+           until_local::date - from_local::date AS midnights
+    FROM (
+        SELECT GREATEST(start_time, $1) AT TIME ZONE $3 AS from_local,
+               LEAST(end_time, COALESCE(completed_at, end_time), $4, $2) AT TIME ZONE $3 AS until_local
+        FROM reservations
+        WHERE start_time < $2 AND end_time > $1
+    ) AS occupied
+    WHERE until_local > from_local
 ),
-occupancy AS (
-    SELECT start_time, LEAST(end_time, COALESCE(completed_at, end_time), $4) AS occupied_until
-    FROM reservations
-    WHERE start_time < $2 AND end_time > $1
+pairs AS (
+    SELECT floor(starts_at)::int AS start_hour, floor(ends_at)::int AS end_hour, count(*) AS n,
+           sum(starts_at - floor(starts_at)) AS start_fraction,
+           sum(ends_at - floor(ends_at)) AS end_fraction, sum(midnights) AS midnights
+    FROM held
+    GROUP BY 1, 2
 ),
-per_bucket AS (
-    -- Spot-hours occupied within each bucket, i.e. the average spots occupied in it.
-    SELECT k.hour,
-           COALESCE((
-               SELECT sum(extract(epoch FROM LEAST(o.occupied_until, k.bucket_end)
-                                          - GREATEST(o.start_time, k.bucket_start)))
-               FROM occupancy o
-               WHERE o.occupied_until > o.start_time
-                 AND o.start_time < k.bucket_end AND o.occupied_until > k.bucket_start
-           ), 0) / 3600.0 AS occupied
-    FROM buckets k
+edges AS (
+    SELECT start_hour AS hour, n AS edges, n - start_fraction AS inside FROM pairs
+    UNION ALL
+    SELECT end_hour, -n, -(n - end_fraction) FROM pairs
+    UNION ALL
+    SELECT 0, midnights, midnights FROM pairs
+),
+per_hour AS (
+    SELECT hour, sum(edges) AS edges, sum(inside) AS inside FROM edges GROUP BY hour
+),
+buckets AS (
+    SELECT extract(hour FROM t AT TIME ZONE $3)::int AS hour, count(*) AS buckets
+    FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 hour', interval '1 hour') AS t
+    GROUP BY 1
 )
-SELECT h.hour, COALESCE(avg(p.occupied), 0)::float8 AS average_occupied,
+SELECT h.hour,
+       COALESCE(
+           (COALESCE(sum(p.edges) OVER earlier, 0) + COALESCE(p.inside, 0))::float8
+               / NULLIF(b.buckets, 0),
+           0
+       ) AS average_occupied,
        (SELECT count(*) FROM spots) AS spot_count
 FROM generate_series(0, 23) AS h (hour)
-LEFT JOIN per_bucket p ON p.hour = h.hour
-GROUP BY h.hour
+LEFT JOIN per_hour p ON p.hour = h.hour
+LEFT JOIN buckets b ON b.hour = h.hour
+WINDOW earlier AS (ORDER BY h.hour ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ORDER BY h.hour
 """
 
