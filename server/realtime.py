@@ -7,8 +7,9 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -50,10 +51,9 @@ class Client:
 class Hub:
     """The sockets connected to this process, and the fan-out of messages to them."""
 
-    def __init__(self, send_timeout: float = 2.0) -> None:
-        self._send_timeout = send_timeout
+    def __init__(self) -> None:
         self._clients: dict[web.WebSocketResponse, Client] = {}
-        self._broadcasts: set[asyncio.Task[None]] = set()
+        self._aborts: set[asyncio.Task[None]] = set()
 
     def add(self, ws: web.WebSocketResponse, client: Client) -> None:
         self._clients[ws] = client
@@ -73,35 +73,33 @@ class Hub:
                 text = message.public
             if text is not None:
                 deliveries.append((ws, text))
-        self._start(deliveries)
+        self._send_all(deliveries)
 
     def broadcast(self, text: str) -> None:
         """Send the same message to every socket, e.g. resync."""
-        self._start([(ws, text) for ws in self._clients])
+        self._send_all([(ws, text) for ws in self._clients])
 
-    def _start(self, deliveries: list[tuple[web.WebSocketResponse, str]]) -> None:
-        if not deliveries:
-            return
-        task = asyncio.create_task(self._deliver(deliveries))
-        # The loop holds tasks weakly; keep each until it is done.
-        self._broadcasts.add(task)
-        task.add_done_callback(self._broadcasts.discard)
-
-    async def _deliver(self, deliveries: list[tuple[web.WebSocketResponse, str]]) -> None:
-        # Concurrent sends under one shared deadline: a slow client costs only
-        # itself. (One deadline for the batch rather than a timer per send: at
-        # 1,000 sockets the per-send timers cost more than the sends.)
-        sends = {asyncio.ensure_future(ws.send_str(text)): ws for ws, text in deliveries}
-        done, pending = await asyncio.wait(sends, timeout=self._send_timeout)
-        for task in done:
-            if task.exception() is not None:  # the client went away mid-send
-                self.discard(sends[task])
-        for task in pending:
-            # Its buffers are full: it is not reading. Drop it rather than queue more.
-            task.cancel()
+    def _send_all(self, deliveries: list[tuple[web.WebSocketResponse, str]]) -> None:
+        # Every send runs now, to its end: with compression off, aiohttp writes
+        # the frame to the transport at once and waits only when the transport
+        # is paused, i.e. when the client has stopped reading. A task per socket
+        # (as before) cost more than the sends themselves at thousands of sockets.
+        stalled = []
+        for ws, text in deliveries:
+            try:
+                _run_without_waiting(ws.send_str(text))
+            except _WouldWait:
+                stalled.append(ws)
+            except Exception:  # the client went away mid-send
+                self.discard(ws)
+        for ws in stalled:
+            # Its buffers are full: it is not reading. Drop it rather than queue more;
+            # it reconnects and resyncs when it reads again.
             log.warning("Dropping a WebSocket client that stopped reading")
-            self.discard(sends[task])
-        await asyncio.gather(*(_abort(sends[task]) for task in pending))
+            self.discard(ws)
+            task = asyncio.create_task(_abort(ws))
+            self._aborts.add(task)  # the loop holds tasks weakly
+            task.add_done_callback(self._aborts.discard)
 
     async def disconnect_user(self, user_id: int, reason: str) -> None:
         """Close a user's sockets (deleted or role changed); clients reconnect or sign in."""
@@ -130,6 +128,29 @@ class Hub:
 
 
 HUB = web.AppKey("hub", Hub)
+
+
+class _WouldWait(Exception):
+    """A send could not finish without waiting for its client."""
+
+
+def _run_without_waiting(send: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine that normally finishes at once; raise _WouldWait if it would wait."""
+    try:
+        waiting_for = send.send(None)
+    except StopIteration:
+        return
+    send.close()  # the frame is already in the transport's buffer
+    if isinstance(waiting_for, asyncio.Future):
+        # aiohttp's drain waiter fails when the dropped client's connection goes:
+        # an expected end, not "Future exception was never retrieved".
+        waiting_for.add_done_callback(_retrieved)
+    raise _WouldWait
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def _abort(ws: web.WebSocketResponse) -> None:

@@ -78,7 +78,8 @@ WITH held AS (
            until_local::date - from_local::date AS midnights
     FROM (
         SELECT GREATEST(start_time, $1) AT TIME ZONE $3 AS from_local,
-               LEAST(end_time, COALESCE(completed_at, end_time), $4, $2) AT TIME ZONE $3 AS until_local
+               LEAST(end_time, COALESCE(completed_at, end_time), $4, $2) AT TIME ZONE $3
+                   AS until_local
         FROM reservations
         WHERE start_time < $2 AND end_time > $1
     ) AS occupied
@@ -103,7 +104,8 @@ per_hour AS (
 ),
 buckets AS (
     SELECT extract(hour FROM t AT TIME ZONE $3)::int AS hour, count(*) AS buckets
-    FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 hour', interval '1 hour') AS t
+    FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 hour',
+                         interval '1 hour') AS t
     GROUP BY 1
 )
 SELECT h.hour,
