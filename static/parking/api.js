@@ -75,6 +75,8 @@ export function createApi({ getToken }) {
     createReservation: ({ spotId, startTime, endTime }) =>
       request('POST', '/reservations', { spot_id: spotId, start_time: startTime, end_time: endTime }),
     completeReservation: (reservationId) => request('PUT', `/reservations/${reservationId}/complete`),
+    // The lot's rules: {max_upcoming_per_driver (null: no limit), booking_horizon_days, no_show_grace_minutes (0: off)}.
+    getRules: () => request('GET', '/rules'),
     // Occupancy by hour of day over the server's default range (the lot's last 30 days).
     getStats: () => request('GET', '/stats'),
     exportHistory: () => download('/reservations/export.csv', DEFAULT_EXPORT_FILENAME),
@@ -92,6 +94,8 @@ export function createApi({ getToken }) {
       }),
     releaseWithReason: (reservationId, reason) =>
       request('PUT', `/admin/reservations/${reservationId}/release`, { reason }),
+    // Only the rules sent change; the answer is all of them. A 422 names the field it refuses.
+    changeRules: (changes) => request('PUT', '/admin/rules', changes),
     // Closures overlapping the server's default range: today to 30 days ahead.
     listClosures: () => request('GET', '/admin/closures'),
     createClosure: ({ spotId, startTime, endTime, reason }) =>

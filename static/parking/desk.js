@@ -1,5 +1,6 @@
 // The attendant's desk: named actions for booking for others, releasing with a reason,
-// closing and reopening spots and adding spots. The grid itself stays in the grid's store.
+// closing and reopening spots, adding spots and setting the lot's rules. The grid itself,
+// and the rules as read, stay in the grid's store.
 //
 // Writes throw the API's error, after handling a 401, so the form that asked can show
 // the server's message where the attendant is looking.
@@ -151,6 +152,13 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
     onChange();
   }
 
+  // changes: only the rules that change; every open page is told (rules.changed).
+  async function changeRules(changes) {
+    const rules = await send(() => api.changeRules(changes));
+    store.showRules(rules);
+    return rules;
+  }
+
   // Live events the desk follows beyond the grid: closures made or reopened elsewhere.
   function applyEvent(event) {
     if (event.type === 'closure.created' || event.type === 'closure.deleted') {
@@ -170,6 +178,7 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
     confirmClosure,
     reopen,
     addSpot,
+    changeRules,
     applyEvent,
   };
 }

@@ -18,7 +18,8 @@ const PAUSED_AFTER_MS = 2000;
  *                          whenever the shown date leaves the lot's calendar, the lot's today
  * options.getToken()       the current JWT, or null once it has expired
  * options.currentUser      {id, role, ...}: role "admin" mounts the attendant's mode: the board
- *                          with holders, the cell menu and the desk (the server enforces the role)
+ *                          with holders, the cell menu and the desk with the lot's rules (the
+ *                          server enforces the role)
  * options.onUnauthorized() called at most once, when the API or socket rejects the session
  * options.onLotChange(calendar, date)
  *                          optional: called with GET /lot's answer and the date shown, once
@@ -96,14 +97,17 @@ export function mount(el, options) {
     // only then is the grid live again.
     onResync: async () => {
       stats.refreshSoon();
+      store.loadRules();
       desk?.loadClosures();
       if (await resync()) {
         store.resumeLiveUpdates();
       }
     },
-    // A change of the lot's rules may move its booking horizon: re-read the calendar too.
+    // The event carries the lot's new rules. They may move its booking horizon: re-read
+    // the calendar too.
     onEvent: (event) => {
       if (event.type === 'rules.changed') {
+        store.showRules(event);
         resync();
       } else {
         applyEvent(event);
@@ -113,6 +117,7 @@ export function mount(el, options) {
     onUnauthorized: unauthorized,
     onStatusChange: socketStatusChanged,
   });
+  store.loadRules();
   resync();
   stats.refresh();
 

@@ -48,6 +48,7 @@ export function createStore({
 }) {
   const state = reactive({
     calendar: null, // the lot's calendar, GET /lot: {timezone, today, last_bookable_day, slots}
+    rules: null, // the lot's rules, GET /rules, or null until read
     date: initialDate, // the selected date in the lot's calendar, YYYY-MM-DD
     timezone: null,
     slots: [], // column headers: [{label, start_time, end_time}]
@@ -290,6 +291,19 @@ export function createStore({
     }
   }
 
+  // Reads the lot's rules (after every reconnect; a rules.changed event carries them too).
+  async function loadRules() {
+    try {
+      showRules(await api.getRules());
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function showRules({ max_upcoming_per_driver, booking_horizon_days, no_show_grace_minutes }) {
+    state.rules = { max_upcoming_per_driver, booking_horizon_days, no_show_grace_minutes };
+  }
+
   function showNotice(text) {
     state.notice = text;
   }
@@ -314,6 +328,8 @@ export function createStore({
     pauseLiveUpdates,
     resumeLiveUpdates,
     downloadHistory,
+    loadRules,
+    showRules,
     showNotice,
     dismissNotice,
   };

@@ -1,9 +1,10 @@
-// The attendant's tools under the board: closing and reopening spots, adding spots.
+// The attendant's tools under the board: the lot's rules, closing and reopening spots, adding spots.
 import { AddSpotForm } from './AddSpotForm.js';
 import { ClosuresPanel } from './ClosuresPanel.js';
+import { RulesForm } from './RulesForm.js';
 
 export const AttendantDesk = {
-  components: { AddSpotForm, ClosuresPanel },
+  components: { AddSpotForm, ClosuresPanel, RulesForm },
   props: {
     desk: { type: Object, required: true },
     store: { type: Object, required: true },
@@ -13,6 +14,7 @@ export const AttendantDesk = {
       <h2 id="desk-heading" class="desk-heading">Attendant’s desk</h2>
       <div class="desk-cards">
         <ClosuresPanel :desk="desk" :store="store" />
+        <RulesForm :desk="desk" :store="store" />
         <AddSpotForm :desk="desk" />
       </div>
     </section>

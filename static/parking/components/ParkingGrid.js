@@ -25,24 +25,36 @@ export const ParkingGrid = {
       }
       return this.desk ? 'Download the last 30 days (CSV)' : 'Download my history (CSV)';
     },
+    // Tells a driver the limit before a booking runs into it.
+    limitText() {
+      const limit = this.state.rules?.max_upcoming_per_driver;
+      if (this.desk || limit === null || limit === undefined) {
+        return null;
+      }
+      return `You may hold ${limit} upcoming ${limit === 1 ? 'booking' : 'bookings'} at a time.`;
+    },
   },
   methods: {
     activate(spot, timeSlot) {
       return this.desk ? this.desk.openCellMenu(spot, timeSlot) : this.store.activate(spot, timeSlot);
     },
   },
-  // The live regions stay in the DOM so screen readers announce each new message.
+  // The live regions stay in the DOM so screen readers announce each new message. They
+  // stick to the top of the screen, so a driver far down the phone layout still reads why
+  // a tap did nothing.
   template: `
     <section class="parking" aria-label="Parking availability">
-      <div class="parking-live-region" role="status" aria-live="polite">
-        <p v-if="state.paused" class="parking-paused">
-          <span class="parking-paused-dot" aria-hidden="true"></span>Live updates paused, reconnecting…
-        </p>
-      </div>
-      <div class="parking-notice-region" role="status" aria-live="polite">
-        <div v-if="state.notice" class="parking-notice">
-          <span class="parking-notice-text">{{ state.notice }}</span>
-          <button type="button" class="parking-notice-dismiss" aria-label="Dismiss message" @click="store.dismissNotice()">×</button>
+      <div class="parking-messages">
+        <div class="parking-live-region" role="status" aria-live="polite">
+          <p v-if="state.paused" class="parking-paused">
+            <span class="parking-paused-dot" aria-hidden="true"></span>Live updates paused, reconnecting…
+          </p>
+        </div>
+        <div class="parking-notice-region" role="status" aria-live="polite">
+          <div v-if="state.notice" class="parking-notice">
+            <span class="parking-notice-text">{{ state.notice }}</span>
+            <button type="button" class="parking-notice-dismiss" aria-label="Dismiss message" @click="store.dismissNotice()">×</button>
+          </div>
         </div>
       </div>
 
@@ -54,6 +66,7 @@ export const ParkingGrid = {
         <p v-if="desk" class="parking-timezone">
           Tap a free cell to book it for a driver or a walk-in, a taken one to release it.
         </p>
+        <p v-if="limitText" class="parking-timezone">{{ limitText }}</p>
         <div class="parking-grid-scroll">
           <table class="parking-grid">
             <thead>
