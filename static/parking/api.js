@@ -75,6 +75,8 @@ export function createApi({ getToken }) {
     createReservation: ({ spotId, startTime, endTime }) =>
       request('POST', '/reservations', { spot_id: spotId, start_time: startTime, end_time: endTime }),
     completeReservation: (reservationId) => request('PUT', `/reservations/${reservationId}/complete`),
+    // "I've arrived": the server answers 409 check_in_closed, saying when, outside the window.
+    checkIn: (reservationId) => request('PUT', `/reservations/${reservationId}/check-in`),
     // The lot's rules: {max_upcoming_per_driver (null: no limit), booking_horizon_days, no_show_grace_minutes (0: off)}.
     getRules: () => request('GET', '/rules'),
     // Occupancy by hour of day over the server's default range (the lot's last 30 days).
@@ -94,6 +96,7 @@ export function createApi({ getToken }) {
       }),
     releaseWithReason: (reservationId, reason) =>
       request('PUT', `/admin/reservations/${reservationId}/release`, { reason }),
+    checkInAnyone: (reservationId) => request('PUT', `/admin/reservations/${reservationId}/check-in`),
     // Only the rules sent change; the answer is all of them. A 422 names the field it refuses.
     changeRules: (changes) => request('PUT', '/admin/rules', changes),
     // Closures overlapping the server's default range: today to 30 days ahead.

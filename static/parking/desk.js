@@ -1,6 +1,6 @@
-// The attendant's desk: named actions for booking for others, releasing with a reason,
-// closing and reopening spots, adding spots and setting the lot's rules. The grid itself,
-// and the rules as read, stay in the grid's store.
+// The attendant's desk: named actions for booking for others, checking anyone in,
+// releasing with a reason, closing and reopening spots, adding spots and setting the
+// lot's rules. The grid itself, and the rules as read, stay in the grid's store.
 //
 // Writes throw the API's error, after handling a 401, so the form that asked can show
 // the server's message where the attendant is looking.
@@ -104,6 +104,14 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
     onChange();
   }
 
+  // An arrival for anyone's booking, walk-ins included; the server holds the window.
+  async function checkInHolder() {
+    const { spot, slot, reservationId } = state.menu;
+    const reservation = await writeToCell(() => api.checkInAnyone(reservationId));
+    store.showCheckedIn(spot.id, slot.start_time, reservation.checked_in_at);
+    closeCellMenu();
+  }
+
   // Reads the exact instants of the chosen slots (the lot's offsets, DST included, are the
   // server's to say), then asks the attendant to confirm: a closure releases bookings.
   async function prepareClosure({ spot, fromDate, firstSlot, toDate, lastSlot, reason }) {
@@ -172,6 +180,7 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
     openCellMenu,
     closeCellMenu,
     bookFor,
+    checkInHolder,
     releaseWithReason,
     prepareClosure,
     cancelClosure,

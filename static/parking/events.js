@@ -11,11 +11,21 @@ function overlaps(start, end, slots) {
 export function createEventHandler({ store, onChange }) {
   const { state } = store;
 
-  // The attendant released one of this driver's bookings, by hand or by closing its spot.
-  function tellAttendantReleased(event) {
+  function booking(event) {
     const window = formatWindow(event.start_time, event.end_time, state.timezone ?? state.calendar?.timezone);
-    const booking = `Spot ${event.spot_number} (${window})`;
-    store.showNotice(`The attendant released your booking of ${booking}: ${event.release_reason}`);
+    return `Spot ${event.spot_number} (${window})`;
+  }
+
+  // Someone else released one of this driver's bookings: the attendant, by hand or by
+  // closing its spot, or the sweeper, since nobody checked in.
+  function tellReleased(event) {
+    if (event.reason === 'admin') {
+      store.showNotice(`The attendant released your booking of ${booking(event)}: ${event.release_reason}`);
+    } else if (event.reason === 'no_show') {
+      const grace = state.rules?.no_show_grace_minutes;
+      const late = grace ? `within ${grace} minutes of its start` : 'in time';
+      store.showNotice(`Your booking of ${booking(event)} was released: nobody checked in ${late}.`);
+    }
   }
 
   // Events for a date that is not shown match no slot. A closure or a spot changes many
@@ -33,10 +43,13 @@ export function createEventHandler({ store, onChange }) {
       onChange();
     } else if (event.type === 'reservation.released') {
       store.showReleased(event.spot_id, event.start_time, event.end_time);
-      if (event.mine === true && event.reason === 'admin') {
-        tellAttendantReleased(event);
+      if (event.mine === true) {
+        tellReleased(event);
       }
       onChange();
+    } else if (event.type === 'reservation.checked_in') {
+      // Only the holder's own sockets and the attendant's are told of an arrival.
+      store.showCheckedIn(event.spot_id, event.start_time, event.checked_in_at);
     } else if (event.type === 'closure.created' || event.type === 'closure.deleted') {
       if (overlaps(event.start_time, event.end_time, state.slots)) {
         store.refresh();

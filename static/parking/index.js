@@ -1,6 +1,7 @@
 // Entry point of the Vue parking island: mount(el, options) returns its handle, {selectDate, unmount}.
 import { createApp } from 'vue';
 import { createApi } from './api.js';
+import { createArrivals } from './arrivals.js';
 import { createDesk } from './desk.js';
 import { createEventHandler } from './events.js';
 import { connectSocket } from './socket.js';
@@ -18,8 +19,9 @@ const PAUSED_AFTER_MS = 2000;
  *                          whenever the shown date leaves the lot's calendar, the lot's today
  * options.getToken()       the current JWT, or null once it has expired
  * options.currentUser      {id, role, ...}: role "admin" mounts the attendant's mode: the board
- *                          with holders, the cell menu and the desk with the lot's rules (the
- *                          server enforces the role)
+ *                          with holders and arrivals, the cell menu and the desk with the lot's
+ *                          rules (the server enforces the role); a driver's mode has "I've
+ *                          arrived"
  * options.onUnauthorized() called at most once, when the API or socket rejects the session
  * options.onLotChange(calendar, date)
  *                          optional: called with GET /lot's answer and the date shown, once
@@ -53,6 +55,7 @@ export function mount(el, options) {
     onChange: stats.refreshSoon,
   });
   const desk = admin ? createDesk({ api, store, onUnauthorized: unauthorized, onChange: stats.refreshSoon }) : null;
+  const arrivals = createArrivals({ api, store, onUnauthorized: unauthorized });
   const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
 
   // The host hears of a new calendar, or of a date the island moved to, and of nothing
@@ -121,7 +124,7 @@ export function mount(el, options) {
   resync();
   stats.refresh();
 
-  const app = createApp(ParkingGrid, { store, stats, desk });
+  const app = createApp(ParkingGrid, { store, stats, arrivals, desk });
   app.mount(el);
 
   function unmount() {
@@ -132,6 +135,7 @@ export function mount(el, options) {
     clearTimeout(pauseTimer);
     socket.stop();
     stats.stop();
+    arrivals.stop();
     api.abort();
     app.unmount();
   }

@@ -20,7 +20,8 @@ function stateAfterRelease(endTime) {
 }
 
 // API slot -> grid slot: a slot booked by the caller gets its own state, "mine".
-// Only the attendant's board names a taken cell's holder and a closed cell's closure.
+// Only the attendant's board names a taken cell's holder and a closed cell's closure;
+// the arrival (checkedInAt) is on the driver's own cells and on the board's taken ones.
 function toGridSlot(slot) {
   return {
     label: slot.label,
@@ -29,6 +30,7 @@ function toGridSlot(slot) {
     state: slot.mine ? 'mine' : slot.state,
     reservationId: slot.reservation_id ?? null,
     holder: slot.holder ?? null,
+    checkedInAt: slot.checked_in_at ?? null,
     closure: slot.closure ?? null,
   };
 }
@@ -185,7 +187,7 @@ export function createStore({
           startTime: slot.start_time,
           endTime: slot.end_time,
         });
-        updateSlot(spot.id, slot.start_time, { state: 'mine', reservationId: reservation.id });
+        updateSlot(spot.id, slot.start_time, { state: 'mine', reservationId: reservation.id, checkedInAt: null });
         onChange();
       } catch (error) {
         if (error.code === 'slot_taken') {
@@ -252,7 +254,12 @@ export function createStore({
   // A booking seen on the grid. Only the holder's own sockets (mine) and the attendant's
   // learn its reservation and holder; other drivers learn only that the slot is taken.
   function showBooked(spotId, startTime, { mine = false, reservationId = null, holder = null }) {
-    updateSlot(spotId, startTime, { state: mine ? 'mine' : 'booked', reservationId, holder });
+    updateSlot(spotId, startTime, { state: mine ? 'mine' : 'booked', reservationId, holder, checkedInAt: null });
+  }
+
+  // An arrival, from this tab, another of the holder's, or the attendant's desk.
+  function showCheckedIn(spotId, startTime, checkedInAt) {
+    updateSlot(spotId, startTime, { checkedInAt });
   }
 
   // A release seen on the grid. A closed cell stays closed: a closure releases the
@@ -260,7 +267,7 @@ export function createStore({
   function showReleased(spotId, startTime, endTime) {
     const slot = findSlot(spotId, startTime);
     if (slot && slot.state !== 'closed') {
-      Object.assign(slot, { state: stateAfterRelease(endTime), reservationId: null, holder: null });
+      Object.assign(slot, { state: stateAfterRelease(endTime), reservationId: null, holder: null, checkedInAt: null });
     }
   }
 
@@ -323,6 +330,7 @@ export function createStore({
     keepBooking,
     confirmRelease,
     showBooked,
+    showCheckedIn,
     showReleased,
     quietAfterDialog,
     pauseLiveUpdates,

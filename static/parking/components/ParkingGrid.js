@@ -1,6 +1,8 @@
-// The island's root: a message bar, the lot's timezone, a spots × time-slots table,
-// the release dialog, the occupancy chart and the history download. For the attendant
-// (a desk is given) the table is the board, with its cell menu and the attendant's desk.
+// The island's root: a message bar, the lot's timezone, a spots × time-slots table with
+// "I've arrived" under the driver's own cells, the release dialog, the occupancy chart
+// and the history download. For the attendant (a desk is given) the table is the board,
+// with its cell menu and the attendant's desk.
+import { ArrivalControl } from './ArrivalControl.js';
 import { AttendantDesk } from './AttendantDesk.js';
 import { CellMenu } from './CellMenu.js';
 import { OccupancyChart } from './OccupancyChart.js';
@@ -8,11 +10,12 @@ import { ReleaseDialog } from './ReleaseDialog.js';
 import { SlotCell } from './SlotCell.js';
 
 export const ParkingGrid = {
-  components: { AttendantDesk, CellMenu, OccupancyChart, ReleaseDialog, SlotCell },
+  components: { ArrivalControl, AttendantDesk, CellMenu, OccupancyChart, ReleaseDialog, SlotCell },
   props: {
     store: { type: Object, required: true },
     stats: { type: Object, required: true },
-    desk: { type: Object, default: null },
+    arrivals: { type: Object, required: true },
+    desk: { type: Object, default: null }, // the attendant's
   },
   computed: {
     state() {
@@ -37,6 +40,9 @@ export const ParkingGrid = {
   methods: {
     activate(spot, timeSlot) {
       return this.desk ? this.desk.openCellMenu(spot, timeSlot) : this.store.activate(spot, timeSlot);
+    },
+    ownCell(spot, timeSlot) {
+      return !this.desk && this.store.displayedState(spot, timeSlot) === 'mine';
     },
   },
   // The live regions stay in the DOM so screen readers announce each new message. They
@@ -64,7 +70,7 @@ export const ParkingGrid = {
       <template v-else>
         <p class="parking-timezone">Times are local to the parking lot ({{ state.timezone }}).</p>
         <p v-if="desk" class="parking-timezone">
-          Tap a free cell to book it for a driver or a walk-in, a taken one to release it.
+          Tap a free cell to book it for a driver or a walk-in, a taken one to check them in or release it.
         </p>
         <p v-if="limitText" class="parking-timezone">{{ limitText }}</p>
         <div class="parking-grid-scroll">
@@ -89,7 +95,16 @@ export const ParkingGrid = {
                     :state="store.displayedState(spot, timeSlot)"
                     :quiet="store.isQuiet(spot, timeSlot)"
                     :admin="desk !== null"
+                    :timezone="state.timezone"
                     @activate="activate(spot, timeSlot)"
+                  />
+                  <ArrivalControl
+                    v-if="ownCell(spot, timeSlot)"
+                    :spot="spot"
+                    :time-slot="timeSlot"
+                    :arrivals="arrivals"
+                    :rules="state.rules"
+                    :timezone="state.timezone"
                   />
                 </td>
               </tr>
@@ -99,7 +114,7 @@ export const ParkingGrid = {
       </template>
 
       <ReleaseDialog v-if="state.releasing" :store="store" />
-      <CellMenu v-if="desk?.state.menu" :desk="desk" :timezone="state.timezone" />
+      <CellMenu v-if="desk?.state.menu" :desk="desk" :arrivals="arrivals" :timezone="state.timezone" />
 
       <AttendantDesk v-if="desk" :desk="desk" :store="store" />
 

@@ -1,5 +1,4 @@
-// The cell menu's release: the holder, a required reason (the driver is shown it), confirm.
-import { holderInFull } from '../format.js';
+// The cell menu's release: a required reason (the driver is shown it), confirm.
 
 const MAX_REASON = 200; // the server's limit
 
@@ -12,10 +11,6 @@ export const ReleaseForm = {
     return { reason: '', busy: false, error: null, maxReason: MAX_REASON };
   },
   computed: {
-    holder() {
-      const { holder } = this.desk.state.menu;
-      return holder ? holderInFull(holder) : 'someone';
-    },
     ready() {
       return this.armed && !this.busy && this.reason.trim() !== '';
     },
@@ -38,7 +33,6 @@ export const ReleaseForm = {
   },
   template: `
     <form class="cell-menu-form" @submit.prevent="submit">
-      <p class="cell-menu-holder">Held by {{ holder }}.</p>
       <div class="form-group">
         <label for="release-reason">Reason (the driver sees it)</label>
         <input
