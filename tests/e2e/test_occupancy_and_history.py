@@ -79,6 +79,32 @@ def test_chart_shows_24_hours_and_highlights_the_peak_once_a_booking_exists(
     expect(chart.locator('[data-hour="8"]')).to_have_attribute("data-peak", "false")
 
 
+def test_the_chart_gives_the_no_show_rate_once_a_booked_slot_has_started(
+    open_page: Callable[..., Page], app_url: str, database_url: str
+) -> None:
+    page = open_page(app_url)
+    sign_in_and_go_live(page, DRIVER1)
+    expect(page.locator(".occupancy-summary")).to_be_visible(timeout=10_000)
+    no_shows = page.locator(".occupancy-no-shows")
+    expect(no_shows).to_have_count(0)  # no slot has started: no rate, rather than a made-up 0%
+
+    # Yesterday morning one driver came and one did not; their events refresh the chart.
+    morning = datetime.combine(datetime.now(UTC).date() - timedelta(days=1), time(8), UTC)
+    insert_past_reservation(database_url, DRIVER1, 1, morning, morning + timedelta(hours=4))
+    run_sql(
+        database_url,
+        """
+        INSERT INTO reservations (user_id, spot_id, start_time, end_time, status, completed_at, released_by)
+        SELECT u.id, s.id, $1, $2, 'completed', $1::timestamptz + interval '30 minutes', 'no_show'
+        FROM users u, spots s WHERE u.email = $3 AND s.spot_number = 2
+        """,
+        morning,
+        morning + timedelta(hours=4),
+        DRIVER2,
+    )
+    expect(no_shows).to_have_text("No-shows: 50% of the bookings whose slot started.", timeout=10_000)
+
+
 # Records every object URL the page creates and revokes.
 TRACK_OBJECT_URLS = """
 window.objectUrls = { created: [], revoked: [] };

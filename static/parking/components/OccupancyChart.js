@@ -135,6 +135,11 @@ export const OccupancyChart = {
       const ratio = this.occupancy.hours.find((hour) => hour.hour === peaks[0]).occupancy_ratio;
       return `Busiest: ${hourRanges(peaks)}, ${percent(ratio)} of spots on average.`;
     },
+    // Null while no booked slot has started in the range: no rate rather than a made-up 0%.
+    noShows() {
+      const rate = this.occupancy.no_show_rate;
+      return rate === null || rate === undefined ? null : `No-shows: ${percent(rate)} of the bookings whose slot started.`;
+    },
   },
   methods: { percent },
   template: `
@@ -197,6 +202,7 @@ export const OccupancyChart = {
             <span class="occupancy-legend-swatch" aria-hidden="true"></span>{{ peakMarker }} Peak hour
           </p>
         </div>
+        <p v-if="noShows" class="occupancy-no-shows">{{ noShows }}</p>
       </template>
       <p v-if="stats.state.failed" class="occupancy-status">
         {{ occupancy ? 'Occupancy could not be updated; showing the last figures.' : 'Occupancy could not be loaded.' }}
