@@ -79,6 +79,8 @@ export function createApi({ getToken }) {
     checkIn: (reservationId) => request('PUT', `/reservations/${reservationId}/check-in`),
     // The lot's rules: {max_upcoming_per_driver (null: no limit), booking_horizon_days, no_show_grace_minutes (0: off)}.
     getRules: () => request('GET', '/rules'),
+    // A new secret URL of the caller's calendar feed, {url, path, created_at}; the previous one stops working.
+    createCalendarFeed: () => request('POST', '/me/calendar'),
     // Occupancy by hour of day over the server's default range (the lot's last 30 days).
     getStats: () => request('GET', '/stats'),
     exportHistory: () => download('/reservations/export.csv', DEFAULT_EXPORT_FILENAME),

@@ -2,6 +2,7 @@
 import { createApp } from 'vue';
 import { createApi } from './api.js';
 import { createArrivals } from './arrivals.js';
+import { createCalendarFeed } from './calendarFeed.js';
 import { createDesk } from './desk.js';
 import { createEventHandler } from './events.js';
 import { connectSocket } from './socket.js';
@@ -21,7 +22,7 @@ const PAUSED_AFTER_MS = 2000;
  * options.currentUser      {id, role, ...}: role "admin" mounts the attendant's mode: the board
  *                          with holders and arrivals, the cell menu and the desk with the lot's
  *                          rules (the server enforces the role); a driver's mode has "I've
- *                          arrived"
+ *                          arrived" and "Add to my calendar"
  * options.onUnauthorized() called at most once, when the API or socket rejects the session
  * options.onLotChange(calendar, date)
  *                          optional: called with GET /lot's answer and the date shown, once
@@ -56,6 +57,7 @@ export function mount(el, options) {
   });
   const desk = admin ? createDesk({ api, store, onUnauthorized: unauthorized, onChange: stats.refreshSoon }) : null;
   const arrivals = createArrivals({ api, store, onUnauthorized: unauthorized });
+  const calendarFeed = admin ? null : createCalendarFeed({ api, onUnauthorized: unauthorized });
   const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
 
   // The host hears of a new calendar, or of a date the island moved to, and of nothing
@@ -124,7 +126,7 @@ export function mount(el, options) {
   resync();
   stats.refresh();
 
-  const app = createApp(ParkingGrid, { store, stats, arrivals, desk });
+  const app = createApp(ParkingGrid, { store, stats, arrivals, desk, calendarFeed });
   app.mount(el);
 
   function unmount() {

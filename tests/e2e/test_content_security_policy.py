@@ -39,6 +39,8 @@ def test_the_app_signs_in_goes_live_and_books_without_csp_violations(watched_pag
     choose_date(page, utc_day(1))
     cell(page, 2, SLOTS[1]).click()
     expect(cell(page, 2, SLOTS[1])).to_have_attribute("data-state", "mine", timeout=5_000)
+    page.get_by_role("button", name="Add to my calendar").click()
+    expect(page.get_by_label("Your calendar link")).not_to_have_value("")
     assert csp_violations(page) == []
 
 

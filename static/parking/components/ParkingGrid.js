@@ -1,21 +1,23 @@
 // The island's root: a message bar, the lot's timezone, a spots × time-slots table with
-// "I've arrived" under the driver's own cells, the release dialog, the occupancy chart
-// and the history download. For the attendant (a desk is given) the table is the board,
-// with its cell menu and the attendant's desk.
+// "I've arrived" under the driver's own cells, the release dialog, the occupancy chart,
+// the calendar link and the history download. For the attendant (a desk is given) the
+// table is the board, with its cell menu and the attendant's desk.
 import { ArrivalControl } from './ArrivalControl.js';
 import { AttendantDesk } from './AttendantDesk.js';
+import { CalendarLink } from './CalendarLink.js';
 import { CellMenu } from './CellMenu.js';
 import { OccupancyChart } from './OccupancyChart.js';
 import { ReleaseDialog } from './ReleaseDialog.js';
 import { SlotCell } from './SlotCell.js';
 
 export const ParkingGrid = {
-  components: { ArrivalControl, AttendantDesk, CellMenu, OccupancyChart, ReleaseDialog, SlotCell },
+  components: { ArrivalControl, AttendantDesk, CalendarLink, CellMenu, OccupancyChart, ReleaseDialog, SlotCell },
   props: {
     store: { type: Object, required: true },
     stats: { type: Object, required: true },
     arrivals: { type: Object, required: true },
     desk: { type: Object, default: null }, // the attendant's
+    calendarFeed: { type: Object, default: null }, // a driver's
   },
   computed: {
     state() {
@@ -119,6 +121,8 @@ export const ParkingGrid = {
       <AttendantDesk v-if="desk" :desk="desk" :store="store" />
 
       <OccupancyChart :stats="stats" />
+
+      <CalendarLink v-if="calendarFeed" :feed="calendarFeed" :store="store" />
 
       <div class="parking-actions">
         <button
