@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import warnings
 
 from aiohttp import web
 
-from .access_log import RedactingAccessLogger
 from .app import create_app
 from .db import DatabaseStartupError
+from .serving import ListenError, serve
 from .settings import Settings, SettingsError
 
 
@@ -31,12 +32,9 @@ def main() -> None:
     except SettingsError as exc:
         sys.exit(f"Configuration error: {exc}")
     try:
-        web.run_app(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            access_log_class=RedactingAccessLogger,
-        )
+        asyncio.run(serve(create_app(settings), settings))
+    except ListenError as exc:
+        sys.exit(str(exc))
     except DatabaseStartupError as exc:
         sys.exit(f"Startup failed: {exc}")
 

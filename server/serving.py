@@ -1,0 +1,100 @@
+"""Serving the app: the listening socket, its runner, and a graceful stop on SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+
+from .access_log import RedactingAccessLogger
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+ACCEPT_BACKLOG = 128
+
+
+class ListenError(RuntimeError):
+    """The server cannot listen on its address; the message says why, in one line."""
+
+
+async def serve(app: web.Application, settings: Settings) -> None:
+    """Serve until SIGINT or SIGTERM, then stop gracefully: what web.run_app does.
+
+    web.run_app gives no access to the listener, which is bound here before the
+    app starts, and no access to its protocol factory.
+    """
+    stop = _StopOnSignals(asyncio.current_task())
+    # web.run_app's keep-alive timeout (aiohttp's own default is an hour).
+    runner = web.AppRunner(app, access_log_class=RedactingAccessLogger, keepalive_timeout=75.0)
+    # Bound before the app starts: a busy port fails before the database is touched.
+    listener = await _bind(_handlers_of(runner), settings.host, settings.port)
+    try:
+        await runner.setup()  # cleanup_ctx: the database, the event listener, the sweeper
+        await listener.start_serving()
+        log.info("Serving on http://%s:%d; Ctrl+C stops", settings.host, settings.port)
+        await asyncio.Event().wait()  # until a signal cancels this task
+    except asyncio.CancelledError:
+        if not stop.requested:
+            raise
+        stop.acknowledge()
+    finally:
+        listener.close()
+        # on_shutdown closes the sockets (GOING_AWAY), in-flight requests finish,
+        # then cleanup_ctx stops the sweeper, the event listener and the database.
+        await runner.cleanup()
+        log.info("Stopped")
+
+
+class _StopOnSignals:
+    """SIGINT and SIGTERM cancel the serving task, during startup too; a repeat is ignored."""
+
+    def __init__(self, task: asyncio.Task[None] | None) -> None:
+        assert task is not None
+        self._task = task
+        self.requested = False
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self._stop, signum)
+
+    def _stop(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self.requested:
+            log.info("%s: already stopping", name)
+            return
+        log.info("%s: stopping", name)
+        self.requested = True
+        self._task.cancel()
+
+    def acknowledge(self) -> None:
+        # The cancellation was this object's: the task goes on through its shutdown.
+        self._task.uncancel()
+
+
+def _handlers_of(runner: web.AppRunner) -> Callable[[], web.RequestHandler]:
+    def handler() -> web.RequestHandler:
+        assert runner.server is not None, "the listener serves only once the runner is set up"
+        return runner.server()
+
+    return handler
+
+
+async def _bind(
+    factory: Callable[[], asyncio.BaseProtocol], host: str, port: int
+) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.create_server(
+            factory, host, port, backlog=ACCEPT_BACKLOG, start_serving=False
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ListenError(
+                f"Port {port} is already in use on {host}, perhaps by another `make run`: "
+                f"stop that server, or choose another port with PORT, e.g. PORT={port + 1}"
+            ) from None
+        raise ListenError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
