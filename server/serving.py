@@ -6,16 +6,14 @@ import asyncio
 import errno
 import logging
 import signal
-from collections.abc import Callable
 
 from aiohttp import web
 
 from .access_log import RedactingAccessLogger
+from .connections import ACCEPT_BACKLOG, AcceptErrorLog, ConnectionCap, connection_limit
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-ACCEPT_BACKLOG = 128
 
 
 class ListenError(RuntimeError):
@@ -23,20 +21,30 @@ class ListenError(RuntimeError):
 
 
 async def serve(app: web.Application, settings: Settings) -> None:
-    """Serve until SIGINT or SIGTERM, then stop gracefully: what web.run_app does.
+    """Serve until SIGINT or SIGTERM, then stop gracefully: web.run_app, with limits.
 
-    web.run_app gives no access to the listener, which is bound here before the
-    app starts, and no access to its protocol factory.
+    web.run_app gives no access to the listener's protocol factory, which is
+    where the connection cap lives.
     """
+    asyncio.get_running_loop().set_exception_handler(AcceptErrorLog())
     stop = _StopOnSignals(asyncio.current_task())
-    # web.run_app's keep-alive timeout (aiohttp's own default is an hour).
-    runner = web.AppRunner(app, access_log_class=RedactingAccessLogger, keepalive_timeout=75.0)
+    # aiohttp's one timer for both the time a client has to send a complete request
+    # head (from accept) and an idle keep-alive (from the end of the last answer).
+    runner = web.AppRunner(
+        app,
+        access_log_class=RedactingAccessLogger,
+        keepalive_timeout=settings.http_idle_timeout_seconds,
+    )
+    cap = ConnectionCap(runner, connection_limit(settings))
     # Bound before the app starts: a busy port fails before the database is touched.
-    listener = await _bind(_handlers_of(runner), settings.host, settings.port)
+    listener = await _bind(cap, settings.host, settings.port)
     try:
         await runner.setup()  # cleanup_ctx: the database, the event listener, the sweeper
         await listener.start_serving()
-        log.info("Serving on http://%s:%d; Ctrl+C stops", settings.host, settings.port)
+        log.info(
+            "Serving on http://%s:%d (at most %d connections); Ctrl+C stops",
+            settings.host, settings.port, cap.limit,
+        )
         await asyncio.Event().wait()  # until a signal cancels this task
     except asyncio.CancelledError:
         if not stop.requested:
@@ -75,17 +83,7 @@ class _StopOnSignals:
         self._task.uncancel()
 
 
-def _handlers_of(runner: web.AppRunner) -> Callable[[], web.RequestHandler]:
-    def handler() -> web.RequestHandler:
-        assert runner.server is not None, "the listener serves only once the runner is set up"
-        return runner.server()
-
-    return handler
-
-
-async def _bind(
-    factory: Callable[[], asyncio.BaseProtocol], host: str, port: int
-) -> asyncio.Server:
+async def _bind(factory: ConnectionCap, host: str, port: int) -> asyncio.Server:
     loop = asyncio.get_running_loop()
     try:
         return await loop.create_server(

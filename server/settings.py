@@ -61,6 +61,11 @@ class Settings:
     database_statement_timeout_seconds: float = 2.0
     database_acquire_timeout_seconds: float = 1.0
     database_connect_timeout_seconds: float = 2.0
+    # How long a connection may wait for a complete request head: after it is
+    # opened, and between requests on a kept-alive connection.
+    http_idle_timeout_seconds: float = 30.0
+    # Connections one process holds at most (fewer if the descriptor limit is lower).
+    max_connections: int = 10_000
 
     @property
     def tz(self) -> ZoneInfo:
@@ -96,6 +101,10 @@ class Settings:
                 "SWEEP_INTERVAL_SECONDS", _positive_float, cls.sweep_interval_seconds
             ),
             allowed_origins=read("ALLOWED_ORIGINS", _origins, ()),
+            http_idle_timeout_seconds=read(
+                "HTTP_IDLE_TIMEOUT_SECONDS", _positive_float, cls.http_idle_timeout_seconds
+            ),
+            max_connections=read("MAX_CONNECTIONS", _positive_int, cls.max_connections),
         )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -76,11 +78,22 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: f
 
 @contextmanager
 def server_process(
-    env: Mapping[str, str], log_path: Path, port: int | None = None
+    env: Mapping[str, str],
+    log_path: Path,
+    port: int | None = None,
+    *,
+    open_files: int | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Start the server on `port` (default: a free one) with `env` added; yield (base URL, process)."""
+    """Start the server on `port` (default: a free one) with `env` added; yield (base URL, process).
+
+    `open_files` sets its descriptor limit (RLIMIT_NOFILE), soft and hard.
+    """
     port = port or free_port()
     environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}
+    limit_descriptors = None
+    if open_files is not None:
+        limits = (open_files, open_files)
+        limit_descriptors = functools.partial(resource.setrlimit, resource.RLIMIT_NOFILE, limits)
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "server"],
@@ -88,6 +101,7 @@ def server_process(
             env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            preexec_fn=limit_descriptors,
         )
     try:
         base_url = f"http://127.0.0.1:{port}"
@@ -100,6 +114,18 @@ def server_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 response from a raw connection: (status, headers by lower-case name, body)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").rstrip("\r\n").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return int(status_line.split()[1]), headers, body
 
 
 # --- databases ----------------------------------------------------------------
