@@ -1,4 +1,4 @@
-"""Limits on client connections: a cap with a JSON 503, and accept errors logged once a minute."""
+"""Limits on client connections: a cap with a JSON 503, JSON parser errors, accept-error logging."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import resource
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 
-from .responses import json_dumps
+from .responses import error_response, json_dumps
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,10 @@ class ConnectionCap:
 
 
 def _handler_counted_by(cap: ConnectionCap) -> type[web.RequestHandler]:
-    """aiohttp's handler, made to tell the cap when its connection ends."""
+    """aiohttp's handler (answering in JSON), made to tell the cap when its connection ends."""
 
-    class CountedRequestHandler(web.RequestHandler):
-        __slots__ = ()  # the same layout as aiohttp's, so a live handler's class may be swapped
+    class CountedRequestHandler(JsonErrorsRequestHandler):
+        __slots__ = ()
 
         def connection_lost(self, exc: BaseException | None) -> None:
             super().connection_lost(exc)
@@ -141,6 +142,46 @@ class _Refusal(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cap.refusing -= 1
         self._timer.cancel()
+
+
+class JsonErrorsRequestHandler(web.RequestHandler):
+    """aiohttp's protocol, whose own answers (before any middleware runs) are JSON too.
+
+    aiohttp answers what its HTTP parser refuses through handle_error, in plain
+    text, and logs the offending bytes with a traceback; it offers no hook.
+    """
+
+    __slots__ = ()  # the same layout as aiohttp's, so a live handler's class may be swapped
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            # As aiohttp does: an answer is under way, so the connection is broken.
+            raise ConnectionError("A response was already sent; cannot send another")
+        if status == 400:  # the HTTP parser refused the request
+            status, code, text = _refused_by_parser(exc)
+            # One line, without the request's bytes: they may hold a token.
+            log.info("Refused a malformed request from %s: %s", request.remote, type(exc).__name__)
+        else:
+            log.error("Unhandled error for a request from %s", request.remote, exc_info=exc)
+            status, code, text = 500, "internal_error", "Something went wrong on our side."
+        response = error_response(status, code, text)
+        response.force_close()
+        return response
+
+
+def _refused_by_parser(exc: BaseException | None) -> tuple[int, str, str]:
+    if isinstance(exc, BadHttpMethod):
+        return 501, "method_not_implemented", "The request method is not supported."
+    if isinstance(exc, LineTooLong):
+        # aiohttp does not say whether it was the request line or a header field.
+        return 431, "request_header_too_large", "The request line or a header is over 8 KB."
+    return 400, "bad_request", "The request is not valid HTTP/1.1."
 
 
 class EveryInterval:

@@ -24,7 +24,7 @@ async def serve(app: web.Application, settings: Settings) -> None:
     """Serve until SIGINT or SIGTERM, then stop gracefully: web.run_app, with limits.
 
     web.run_app gives no access to the listener's protocol factory, which is
-    where the connection cap lives.
+    where the connection cap and the JSON answers to malformed requests live.
     """
     asyncio.get_running_loop().set_exception_handler(AcceptErrorLog())
     stop = _StopOnSignals(asyncio.current_task())

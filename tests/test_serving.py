@@ -1,18 +1,71 @@
-"""`python -m server` as a process: a clean stop on a signal, one line for a busy port."""
+"""`python -m server` as a process: parser errors in JSON, a clean stop, a busy port."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 
 from server.settings import PROJECT_ROOT
-from tests.support import TEST_JWT_SECRET, open_socket, server_process
+from tests.support import TEST_JWT_SECRET, open_socket, read_response, server_process
+
+# Sent where the parser refuses the request: it must not reach the log.
+MARKER = "marker-8f3a1c-not-for-the-log"
+HEAD = "Host: test\r\nContent-Type: application/json\r\n"
+MALFORMED = {
+    "an unknown method": (f"FOO /spots HTTP/1.1\r\n{HEAD}\r\n", 501),
+    "a header over 8 KB": (f"GET /healthz HTTP/1.1\r\n{HEAD}X-Big: {'a' * 9000}\r\n\r\n", 431),
+    "a bad header line": (f"GET /healthz HTTP/1.1\r\n{HEAD}Bad Header: {MARKER}\r\n\r\n", 400),
+    "a bad chunk size": (
+        f"POST /login HTTP/1.1\r\n{HEAD}Transfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n",
+        400,
+    ),
+    "both Content-Length and chunked": (
+        f"POST /login HTTP/1.1\r\n{HEAD}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\n\r\n",
+        400,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def server_log(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str
+) -> Iterator[tuple[int, Path]]:
+    """(port, log file) of a `python -m server` process shared by this module's tests."""
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    env = {"DATABASE_URL": database_url, "JWT_SECRET": TEST_JWT_SECRET}
+    with server_process(env, log_path) as (base_url, _):
+        yield urlsplit(base_url).port or 0, log_path
+
+
+@pytest.mark.parametrize("request_text, status", MALFORMED.values(), ids=MALFORMED.keys())
+async def test_a_malformed_request_gets_a_json_error_and_its_bytes_stay_out_of_the_log(
+    server_log, request_text, status
+):
+    port, log_path = server_log
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request_text.encode("latin-1"))
+        async with asyncio.timeout(20):
+            answer_status, headers, body = await read_response(reader)
+    finally:
+        writer.close()
+    assert answer_status == status
+    assert headers["content-type"].startswith("application/json")
+    assert set(json.loads(body)["error"]) == {"code", "message"}
+    log = log_path.read_text()
+    assert MARKER not in log
+    assert "Traceback" not in log
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
