@@ -174,6 +174,13 @@ class JsonErrorsRequestHandler(web.RequestHandler):
         response.force_close()
         return response
 
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        # After an early answer aiohttp reads the rest of the body, to close cleanly;
+        # a body that cannot be decoded fails that read too, yet it was answered (400).
+        if isinstance(kw.get("exc_info"), web.RequestPayloadError):
+            return
+        super().log_exception(*args, **kw)
+
 
 def _refused_by_parser(exc: BaseException | None) -> tuple[int, str, str]:
     if isinstance(exc, BadHttpMethod):

@@ -64,6 +64,8 @@ class Settings:
     # How long a connection may wait for a complete request head: after it is
     # opened, and between requests on a kept-alive connection.
     http_idle_timeout_seconds: float = 30.0
+    # How long a client has to send a request body once its head has arrived.
+    request_body_timeout_seconds: float = 10.0
     # Connections one process holds at most (fewer if the descriptor limit is lower).
     max_connections: int = 10_000
 
@@ -103,6 +105,9 @@ class Settings:
             allowed_origins=read("ALLOWED_ORIGINS", _origins, ()),
             http_idle_timeout_seconds=read(
                 "HTTP_IDLE_TIMEOUT_SECONDS", _positive_float, cls.http_idle_timeout_seconds
+            ),
+            request_body_timeout_seconds=read(
+                "REQUEST_BODY_TIMEOUT_SECONDS", _positive_float, cls.request_body_timeout_seconds
             ),
             max_connections=read("MAX_CONNECTIONS", _positive_int, cls.max_connections),
         )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from .errors import BadRequest, ValidationFailed
+from .errors import ApiError, BadRequest, ValidationFailed
+from .settings import SETTINGS
 
 # Route patterns for numeric ids, capped so an id always fits its column
 # (bigint; spots.id is an integer); anything else is not a route: a 404.
@@ -21,17 +23,46 @@ def path_id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
+class BodyTimeout(ApiError):
+    """The client did not send the whole request body in time."""
+
+    status, code = 408, "request_timeout"
+
+
 async def json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object; the app's client_max_size bounds its size."""
-    # request.read() raises 413 itself once the body passes client_max_size.
-    raw = await request.read()
+    """The request body as a JSON object; client_max_size bounds its size, a setting its time."""
+    raw = await _body(request)
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise BadRequest("The request body is nested too deeply.") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The request body must be valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
     return body
+
+
+async def _body(request: web.Request) -> bytes:
+    try:
+        async with asyncio.timeout(request.app[SETTINGS].request_body_timeout_seconds):
+            # request.read() raises 413 itself once the body passes client_max_size.
+            return await request.read()
+    except TimeoutError:
+        # Raised as its own error: the error middleware takes a bare TimeoutError
+        # for a database outage.
+        raise BodyTimeout(
+            "The request body did not arrive in time.", headers={"Connection": "close"}
+        ) from None
+    except web.RequestPayloadError:
+        raise BadRequest(
+            "The request body could not be read: it does not match its Content-Encoding "
+            "or its chunked framing."
+        ) from None
+    except ConnectionResetError:
+        # The client left mid-body and will read no answer; this is no database
+        # outage, which is what the error middleware takes an OSError for.
+        raise BadRequest("The connection closed before the request body arrived.") from None
 
 
 def string_field(

@@ -224,12 +224,16 @@ def test_the_soft_descriptor_limit_is_raised_as_far_as_the_cap_needs(descriptor_
 
 def test_connection_settings_are_read_and_checked():
     defaults = Settings.from_env({})
-    assert defaults.http_idle_timeout_seconds == 30
+    assert (defaults.http_idle_timeout_seconds, defaults.request_body_timeout_seconds) == (30, 10)
     assert defaults.max_connections >= 5_100, "the benchmark holds 5,000 sockets"
     settings = Settings.from_env(
-        {"HTTP_IDLE_TIMEOUT_SECONDS": "2.5", "MAX_CONNECTIONS": "50"}
+        {
+            "HTTP_IDLE_TIMEOUT_SECONDS": "2.5",
+            "REQUEST_BODY_TIMEOUT_SECONDS": "4",
+            "MAX_CONNECTIONS": "50",
+        }
     )
-    assert settings.http_idle_timeout_seconds == 2.5
+    assert (settings.http_idle_timeout_seconds, settings.request_body_timeout_seconds) == (2.5, 4)
     assert settings.max_connections == 50
     for name, value in [("MAX_CONNECTIONS", "0"), ("HTTP_IDLE_TIMEOUT_SECONDS", "-1")]:
         with pytest.raises(SettingsError, match=f"^{name}="):
