@@ -197,7 +197,7 @@ async def serve_socket(
     """One client: authenticate by first message, then stay registered until it leaves."""
     # No per-message compression: each event is serialised once per audience and
     # the same bytes go to many sockets; compressing would cost CPU per socket.
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, compress=False)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, compress=False, max_msg_size=16 * 1024)
     await ws.prepare(request)
     # From here on the answer is a WebSocket: a failure must close it, not reach
     # the error middleware, which would write an HTTP response into the socket.

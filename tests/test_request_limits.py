@@ -1,8 +1,10 @@
-"""Request bodies that are slow, broken or deeply nested get a clear 4xx."""
+"""Request bodies and WebSocket messages that are slow, broken, nested or too big: a clear 4xx."""
 
 from __future__ import annotations
 
 import asyncio
+
+import aiohttp
 
 from tests.support import read_response
 
@@ -39,3 +41,11 @@ async def test_a_body_that_is_not_the_deflate_it_claims_is_a_400(client):
     response = await client.post("/login", data=b'{"email": "a@b.c"}', headers=headers)
     assert response.status == 400
     assert "Content-Encoding" in (await response.json())["error"]["message"]
+
+
+async def test_a_websocket_message_over_16_kib_closes_the_socket_as_too_big(client):
+    async with client.ws_connect("/ws") as ws:
+        await ws.send_str('{"type": "auth", "token": "' + "x" * 17_000 + '"}')
+        closed = await ws.receive(timeout=5)
+    assert closed.type == aiohttp.WSMsgType.CLOSE
+    assert closed.data == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
