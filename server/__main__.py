@@ -10,7 +10,7 @@ import warnings
 from aiohttp import web
 
 from .app import create_app
-from .db import DatabaseStartupError
+from .errors import DatabaseStartupError
 from .serving import ListenError, serve
 from .settings import Settings, SettingsError
 

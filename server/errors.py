@@ -109,6 +109,12 @@ class TooManyAttempts(ApiError):
     status, code = 429, "too_many_attempts"
 
 
+class BodyTimeout(ApiError):
+    """The client did not send the whole request body in time."""
+
+    status, code = 408, "request_timeout"
+
+
 class QueryTimeout(ApiError):
     status, code = 503, "query_timeout"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .errors import ApiError, BadRequest, ValidationFailed
+from .errors import BadRequest, BodyTimeout, ValidationFailed
 from .settings import SETTINGS
 
 # Route patterns for numeric ids, capped so an id always fits its column
@@ -22,11 +22,6 @@ def path_id(request: web.Request) -> int:
     """The {id} of a route declared with ID_PARAM or SPOT_ID_PARAM."""
     return int(request.match_info["id"])
 
-
-class BodyTimeout(ApiError):
-    """The client did not send the whole request body in time."""
-
-    status, code = 408, "request_timeout"
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:

@@ -122,7 +122,8 @@ def settings(reset_db: str) -> Settings:
 class ProductionLikeServer(TestServer):
     """A test server whose runner logs like python -m server (its access log redacts feed keys).
 
-    TestServer passes no runner options of its own: they are set here.
+    TestServer drops the runner options its caller gives (server_kwargs), so
+    the access log class is added here, to the options it passes itself.
     """
 
     async def _make_runner(self, **kwargs: Any) -> web.AppRunner:

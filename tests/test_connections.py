@@ -16,7 +16,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from server import connections
-from server.connections import ACCEPT_EXHAUSTED, AcceptErrorLog, EveryInterval, connection_limit
+from server.connections import (
+    ACCEPT_EXHAUSTED,
+    AcceptErrorLog,
+    EveryInterval,
+    connection_limit,
+)
 from server.settings import Settings, SettingsError
 from tests.support import TEST_JWT_SECRET, read_response, server_process
 
