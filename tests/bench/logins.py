@@ -15,6 +15,9 @@ from .report import BenchBroken, CpuMeter, Report, Row, at_most, ms
 from .stack import Database, Server
 
 LOGINS = 20
+# Sent four at a time: the server admits four sign-ins per bcrypt thread at once
+# (one thread on 2 cores) and refuses more with 503, which phase 7 measures.
+LOGIN_CONCURRENCY = 4
 SEED_LOGIN = json.dumps({"email": "driver1@parking.com", "password": "password123"}).encode()
 PROBE_INTERVAL = 0.005
 BASELINE_PROBES = 200
@@ -43,7 +46,7 @@ async def login_lag(database: Database, server: Server, report: Report) -> None:
     timeout = aiohttp.ClientTimeout(total=30)
     async with (
         aiohttp.ClientSession(timeout=timeout) as probes,
-        aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=LOGINS)) as logins,
+        aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=LOGIN_CONCURRENCY)) as logins,
     ):
         baseline = await _probe(probes, healthz, BASELINE_PROBES, stop=None)
 
@@ -69,7 +72,7 @@ async def login_lag(database: Database, server: Server, report: Report) -> None:
     lag_p99 = percentile(lag, 99)
     report.rows.append(
         Row(
-            f"5. Event-loop lag during {LOGINS} bcrypt logins: p99",
+            f"5. Event-loop lag during {LOGINS} bcrypt logins, {LOGIN_CONCURRENCY} at a time: p99",
             ms(lag_p99),
             f"<= {LAG_TARGET_MS:.0f} ms",
             at_most(lag_p99, LAG_TARGET_MS),
@@ -77,7 +80,7 @@ async def login_lag(database: Database, server: Server, report: Report) -> None:
     )
     report.notes.append(
         f"Login lag: GET /healthz fired every {PROBE_INTERVAL * 1000:.0f} ms (open loop) while "
-        f"{LOGINS} POST /login ran at once ({took:.1f} s); lag = probe latency - unloaded p50 "
+        f"{LOGINS} POST /login ran, {LOGIN_CONCURRENCY} at a time ({took:.1f} s); lag = probe latency - unloaded p50 "
         f"({base:.2f} ms); {len(lag)} probes, lag p50 {percentile(lag, 50):.1f} ms, "
         f"max {max(lag):.1f} ms; {usage}"
     )
