@@ -27,10 +27,11 @@ from tests.support import (
 
 
 async def booking(db_conn, user_id, spot_id, *, starts_in: str, lasts: str = "4 hours") -> int:
-    """A booking whose slot starts `starts_in` from now (an SQL interval, may be negative)."""
+    """A booking, made a day ahead, whose slot starts `starts_in` from now (an SQL interval)."""
     return await db_conn.fetchval(
-        "INSERT INTO reservations (user_id, spot_id, start_time, end_time) "
-        "VALUES ($1, $2, now() + $3::text::interval, now() + $3::text::interval + $4::text::interval) RETURNING id",
+        "INSERT INTO reservations (user_id, spot_id, start_time, end_time, created_at) "
+        "VALUES ($1, $2, now() + $3::text::interval, now() + $3::text::interval + $4::text::interval, "
+        "now() + $3::text::interval - interval '1 day') RETURNING id",
         user_id, spot_id, starts_in, lasts,
     )
 
@@ -221,3 +222,14 @@ async def test_stats_give_the_no_show_rate_of_the_slots_that_started(client, aut
     assert stats["no_show_rate"] == 0.5
     empty = await (await client.get("/stats?from=2025-01-05&to=2025-01-06", headers=auth())).json()
     assert empty["no_show_rate"] is None
+
+
+async def test_a_booking_made_during_its_slot_gets_the_whole_grace(client, db_conn, user_ids, spot_ids):
+    # Booked at 09:00 for 08:00-12:00, with a 10-minute grace: not a no-show yet.
+    await db_conn.execute("UPDATE lot_rules SET no_show_grace_minutes = 10")
+    late = await booking(db_conn, user_ids[DRIVER1], spot_ids[2], starts_in="-1 hour")
+    await db_conn.execute("UPDATE reservations SET created_at = now() WHERE id = $1", late)
+    early = await booking(db_conn, user_ids[DRIVER2], spot_ids[3], starts_in="-1 hour")
+    released = await Sweeper(client.app[POOL], 60).release_no_shows()
+    assert [row["id"] for row in released] == [early]
+    assert await db_conn.fetchval("SELECT status FROM reservations WHERE id = $1", late) == "booked"

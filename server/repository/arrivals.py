@@ -55,11 +55,11 @@ async def check_in(
     raise CheckInClosed(f"Check-in for this booking is open {window}.")
 
 
-# No-shows: booked, nobody checked in, and the grace period after the start
-# has passed. Off (no rows) while no_show_grace_minutes is 0. Bookings that
-# began before the rule was switched on are included. Serves from
-# reservations_awaiting_arrival_idx; the status-change trigger publishes each
-# release (reason "no_show").
+# No-shows: booked, nobody checked in, and the grace period has passed since
+# the start (or since the booking, if it was made during its slot). Off (no
+# rows) while no_show_grace_minutes is 0. Bookings that began before the rule
+# was switched on are included. Serves from reservations_awaiting_arrival_idx;
+# the status-change trigger publishes each release (reason "no_show").
 RELEASE_NO_SHOWS = """
 WITH grace AS (
     SELECT make_interval(mins => no_show_grace_minutes) AS period
@@ -69,7 +69,10 @@ r AS (
     UPDATE reservations
     SET status = 'completed', completed_at = now(), released_by = 'no_show'
     FROM grace
-    WHERE status = 'booked' AND checked_in_at IS NULL AND start_time <= now() - grace.period
+    WHERE status = 'booked' AND checked_in_at IS NULL
+      -- Booked at 09:00 for 08:00-12:00: the grace runs from 09:00.
+      AND start_time <= now() - grace.period
+      AND created_at <= now() - grace.period
     RETURNING reservations.id, reservations.spot_id
 )
 SELECT r.id, s.spot_number FROM r JOIN spots s ON s.id = r.spot_id ORDER BY r.id

@@ -132,12 +132,13 @@ def forge_token(page: Page) -> None:
 
 
 def insert_booking(database_url: str, email: str, spot_number: int, start: datetime, end: datetime) -> int:
-    """A booked reservation, inserted as another tab or the attendant would make it; returns its id."""
+    """A booked reservation, made well ahead as another tab or the attendant would; returns its id."""
     return run_sql(
         database_url,
         """
-        INSERT INTO reservations (user_id, spot_id, start_time, end_time)
-        SELECT u.id, s.id, $3, $4 FROM users u, spots s WHERE u.email = $1 AND s.spot_number = $2
+        INSERT INTO reservations (user_id, spot_id, start_time, end_time, created_at)
+        SELECT u.id, s.id, $3, $4, LEAST(now(), $3::timestamptz - interval '1 day')
+        FROM users u, spots s WHERE u.email = $1 AND s.spot_number = $2
         RETURNING id
         """,
         email,
