@@ -151,24 +151,31 @@ class Identities:
     def __init__(self, ttl_seconds: float = 60.0) -> None:
         self._ttl = ttl_seconds
         self._known: dict[int, tuple[Identity, float]] = {}
+        self._forgets = 0
 
     async def get(self, db: Db, user_id: int) -> Identity:
         now = time.monotonic()
         known = self._known.get(user_id)
         if known is not None and now - known[1] < self._ttl:
             return known[0]
+        forgets = self._forgets
         role = await repository.users.role_of(db, user_id=user_id)
         if role is None:
             self._known.pop(user_id, None)
             raise Unauthorized("Invalid token: unknown user.")
         identity = Identity(user_id, role)
-        self._known[user_id] = (identity, now)
+        if self._forgets == forgets:
+            # Not if a change was published while the query ran: its answer
+            # may predate the change, and would be served for a minute.
+            self._known[user_id] = (identity, now)
         return identity
 
     def forget(self, user_id: int) -> None:
+        self._forgets += 1
         self._known.pop(user_id, None)
 
     def forget_all(self) -> None:
+        self._forgets += 1
         self._known.clear()
 
 

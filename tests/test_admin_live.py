@@ -165,3 +165,26 @@ async def test_roles_are_remembered_for_the_ttl_and_forgotten_on_demand(reset_db
         assert await repository.users.role_of(pool, user_id=10**15) is None
     finally:
         await pool.close()
+
+
+async def test_a_role_read_that_overlaps_a_published_change_is_not_remembered(reset_db, user_ids):
+    # The read may have answered before the change committed: serving it from
+    # the cache for a minute would undo the forget().
+    admin = user_ids[ADMIN]
+    pool = await asyncpg.create_pool(reset_db, min_size=1, max_size=1)
+    locker = await asyncpg.connect(reset_db)
+    identities = Identities(ttl_seconds=60)
+    try:
+        async with locker.transaction():
+            await locker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            reading = asyncio.create_task(identities.get(pool, admin))
+            async with asyncio.timeout(3):  # until the read queues behind the lock
+                while not await locker.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"):
+                    await asyncio.sleep(0.01)
+            identities.forget(admin)
+        assert (await reading).is_admin
+        await locker.execute("UPDATE users SET role = 'driver' WHERE id = $1", admin)
+        assert not (await identities.get(pool, admin)).is_admin
+    finally:
+        await locker.close()
+        await pool.close()
