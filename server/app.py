@@ -19,6 +19,7 @@ from .auth import (
 )
 from .embedded import EMBEDDED
 from .errors import error_middleware
+from .hub import HUB, Hub
 from .listener import EventListener
 from .login import (
     LOGIN_THROTTLE,
@@ -28,7 +29,6 @@ from .login import (
     PasswordAuthenticator,
     PasswordChecks,
 )
-from .realtime import HUB, Hub
 from .session_secret import session_secret
 from .settings import SETTINGS, Settings
 from .sweeper import Sweeper

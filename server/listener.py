@@ -13,7 +13,7 @@ import asyncpg
 
 from . import events, repository
 from .auth import Identities
-from .realtime import RESYNC, Hub
+from .hub import RESYNC, Hub
 
 log = logging.getLogger(__name__)
 

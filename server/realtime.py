@@ -1,4 +1,4 @@
-"""WebSockets: the /ws endpoint, its authenticated sockets, and the fan-out to them."""
+"""WebSockets: the /ws endpoint and its authenticated sockets (fan-out: hub.py)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from . import events
 from .auth import (
     IDENTITIES,
     TOKENS,
     Identities,
+    Identity,
     TokenService,
     checked_token,
     identify_api_token,
@@ -25,6 +22,7 @@ from .auth import (
 )
 from .db import POOL, Pool
 from .errors import DATABASE_DOWN_ERRORS, Forbidden, Unauthorized
+from .hub import CLOSE_UNAUTHORIZED, HUB, Client, Hub
 from .settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -32,133 +30,7 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 HEARTBEAT_SECONDS = 20.0
-# Application-defined close code (4000-4999): "authenticate again".
-CLOSE_UNAUTHORIZED = 4401
 READY = json.dumps({"type": "ready"})
-RESYNC = json.dumps({"type": "resync"})
-
-
-@dataclass(frozen=True)
-class Client:
-    """Who a socket belongs to, as it was when the socket authenticated."""
-
-    user_id: int
-    is_admin: bool
-    # The personal API token it authenticated with, if not a session JWT.
-    token_id: int | None = None
-
-
-class Hub:
-    """The sockets connected to this process, and the fan-out of messages to them."""
-
-    def __init__(self) -> None:
-        self._clients: dict[web.WebSocketResponse, Client] = {}
-        self._aborts: set[asyncio.Task[None]] = set()
-
-    def add(self, ws: web.WebSocketResponse, client: Client) -> None:
-        self._clients[ws] = client
-
-    def discard(self, ws: web.WebSocketResponse) -> None:
-        self._clients.pop(ws, None)
-
-    def publish(self, message: events.Audiences) -> None:
-        """Send each socket the form of the event its audience may see, without waiting."""
-        deliveries = []
-        for ws, client in self._clients.items():
-            if client.is_admin:
-                text = message.admin
-            elif client.user_id == message.owner_id:
-                text = message.owner
-            else:
-                text = message.public
-            if text is not None:
-                deliveries.append((ws, text))
-        self._send_all(deliveries)
-
-    def broadcast(self, text: str) -> None:
-        """Send the same message to every socket, e.g. resync."""
-        self._send_all([(ws, text) for ws in self._clients])
-
-    def _send_all(self, deliveries: list[tuple[web.WebSocketResponse, str]]) -> None:
-        # Every send runs now, to its end: with compression off, aiohttp writes
-        # the frame to the transport at once and waits only when the transport
-        # is paused, i.e. when the client has stopped reading. A task per socket
-        # (as before) cost more than the sends themselves at thousands of sockets.
-        stalled = []
-        for ws, text in deliveries:
-            try:
-                _run_without_waiting(ws.send_str(text))
-            except _WouldWait:
-                stalled.append(ws)
-            except Exception:  # the client went away mid-send
-                self.discard(ws)
-        for ws in stalled:
-            # Its buffers are full: it is not reading. Drop it rather than queue more;
-            # it reconnects and resyncs when it reads again.
-            log.warning("Dropping a WebSocket client that stopped reading")
-            self.discard(ws)
-            task = asyncio.create_task(_abort(ws))
-            self._aborts.add(task)  # the loop holds tasks weakly
-            task.add_done_callback(self._aborts.discard)
-
-    async def disconnect_user(self, user_id: int, reason: str) -> None:
-        """Close a user's sockets (deleted or role changed); clients reconnect or sign in."""
-        await self._disconnect(lambda client: client.user_id == user_id, reason)
-
-    async def disconnect_token(self, token_id: int) -> None:
-        """Close the sockets a revoked API token opened."""
-        await self._disconnect(lambda client: client.token_id == token_id, "token revoked")
-
-    async def _disconnect(self, whose: Callable[[Client], bool], reason: str) -> None:
-        sockets = [ws for ws, client in self._clients.items() if whose(client)]
-        for ws in sockets:
-            self.discard(ws)
-        await asyncio.gather(
-            *(ws.close(code=CLOSE_UNAUTHORIZED, message=reason.encode()) for ws in sockets),
-            return_exceptions=True,
-        )
-
-    async def close_all(self) -> None:
-        """Close every socket with GOING_AWAY, e.g. on shutdown."""
-        sockets, self._clients = list(self._clients), {}
-        await asyncio.gather(
-            *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
-            return_exceptions=True,
-        )
-
-
-HUB = web.AppKey("hub", Hub)
-
-
-class _WouldWait(Exception):
-    """A send could not finish without waiting for its client."""
-
-
-def _run_without_waiting(send: Coroutine[Any, Any, None]) -> None:
-    """Run a coroutine that normally finishes at once; raise _WouldWait if it would wait."""
-    try:
-        waiting_for = send.send(None)
-    except StopIteration:
-        return
-    send.close()  # the frame is already in the transport's buffer
-    if isinstance(waiting_for, asyncio.Future):
-        # aiohttp's drain waiter fails when the dropped client's connection goes:
-        # an expected end, not "Future exception was never retrieved".
-        waiting_for.add_done_callback(_retrieved)
-    raise _WouldWait
-
-
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
-
-
-async def _abort(ws: web.WebSocketResponse) -> None:
-    try:
-        async with asyncio.timeout(1):
-            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too slow")
-    except (TimeoutError, ConnectionError):
-        pass
 
 
 def check_origin(request: web.Request, allowed: tuple[str, ...]) -> None:
@@ -202,9 +74,20 @@ async def serve_socket(
     # From here on the answer is a WebSocket: a failure must close it, not reach
     # the error middleware, which would write an HTTP response into the socket.
     try:
-        authenticated = await _authenticate(ws, tokens, identities, pool, auth_timeout)
-        if authenticated is not None:
-            await _listen(ws, hub, *authenticated)
+        token = await _first_message_token(ws, auth_timeout)
+        identity, expires_at = await _identify(token, tokens, identities, pool)
+        hub.add(ws, Client(identity.user_id, identity.is_admin, identity.token_id))
+        try:
+            # Registered first, then read again: a revocation or role change
+            # committed during the first read is either seen by this one or
+            # published after add(), when the hub finds this socket to close.
+            if (await _identify(token, tokens, identities, pool))[0] != identity:
+                raise Unauthorized("role changed")
+            await _listen(ws, expires_at)
+        finally:
+            hub.discard(ws)
+    except Unauthorized as exc:
+        await ws.close(code=CLOSE_UNAUTHORIZED, message=exc.message.encode()[:120])
     except DATABASE_DOWN_ERRORS as exc:
         log.warning("Closing a WebSocket: the database is unavailable (%r)", exc)
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
@@ -214,61 +97,51 @@ async def serve_socket(
     return ws
 
 
-async def _listen(ws: web.WebSocketResponse, hub: Hub, client: Client, expires_at: float) -> None:
-    """Registered with the hub until the client leaves or its token expires."""
-    hub.add(ws, client)
+async def _listen(ws: web.WebSocketResponse, expires_at: float) -> None:
+    """Read until the client leaves, or close with 4401 when its token expires."""
+    await ws.send_str(READY)
+    # This task is the socket's only reader. Clients send nothing after auth;
+    # reading still matters: it answers pings and notices the close.
+    lifetime = expires_at - time.time()
     try:
-        await ws.send_str(READY)
-        # This task is the socket's only reader. Clients send nothing after auth;
-        # reading still matters: it answers pings and notices the close.
-        lifetime = expires_at - time.time()
         async with asyncio.timeout(None if math.isinf(lifetime) else max(0.0, lifetime)):
             async for _ in ws:
                 pass
     except TimeoutError:
-        await ws.close(code=CLOSE_UNAUTHORIZED, message=b"token expired")
-    finally:
-        hub.discard(ws)
+        raise Unauthorized("token expired") from None
 
 
-async def _authenticate(
-    ws: web.WebSocketResponse,
-    tokens: TokenService,
-    identities: Identities,
-    pool: Pool,
-    timeout: float,
-) -> tuple[Client, float] | None:
-    """The client and when its token expires, or None after closing with 4401."""
+async def _first_message_token(ws: web.WebSocketResponse, timeout: float) -> str:
+    """The token from the client's first message, {"type": "auth", "token": ...}."""
     # Browsers cannot set headers on a WebSocket, and a token in the URL would
-    # end up in access logs: so the token is the first message.
+    # end up in access logs: so the token is the first message. Only the wait
+    # for it is timed here; a slow database is a 1013, not "sign in again".
     try:
         async with asyncio.timeout(timeout):
             message = await ws.receive()
-        if message.type != WSMsgType.TEXT:
-            raise Unauthorized("expected an auth message")
-        try:
-            data = json.loads(message.data)
-        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
-            raise Unauthorized("the auth message is not JSON") from None
-        if (
-            not isinstance(data, dict)
-            or data.get("type") != "auth"
-            or not isinstance(data.get("token"), str)
-        ):
-            raise Unauthorized('expected {"type": "auth", "token": "<token>"}')
-        token = checked_token(data["token"])
-        if is_api_token(token):
-            # An API token does not expire; it is revoked instead (see disconnect_token).
-            identity = await identify_api_token(pool, token)
-            expires_at = math.inf
-        else:
-            claims = tokens.decode(token)
-            identity = await identities.get(pool, int(claims["sub"]))
-            expires_at = claims["exp"]
-        return Client(identity.user_id, identity.is_admin, identity.token_id), expires_at
     except TimeoutError:
-        reason = "authentication timed out"
-    except Unauthorized as exc:
-        reason = exc.message
-    await ws.close(code=CLOSE_UNAUTHORIZED, message=reason.encode()[:120])
-    return None
+        raise Unauthorized("authentication timed out") from None
+    if message.type != WSMsgType.TEXT:
+        raise Unauthorized("expected an auth message")
+    try:
+        data = json.loads(message.data)
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+        raise Unauthorized("the auth message is not JSON") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "auth"
+        or not isinstance(data.get("token"), str)
+    ):
+        raise Unauthorized('expected {"type": "auth", "token": "<token>"}')
+    return checked_token(data["token"])
+
+
+async def _identify(
+    token: str, tokens: TokenService, identities: Identities, pool: Pool
+) -> tuple[Identity, float]:
+    """Who the token belongs to now, and when it expires (never, for an API token)."""
+    if is_api_token(token):
+        # An API token does not expire; it is revoked instead (see Hub.disconnect_token).
+        return await identify_api_token(pool, token), math.inf
+    claims = tokens.decode(token)
+    return await identities.get(pool, int(claims["sub"])), claims["exp"]

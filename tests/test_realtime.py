@@ -92,6 +92,15 @@ async def test_the_socket_closes_with_4401_when_the_token_expires(client, driver
     assert await close_code(ws, timeout=6) == 4401
 
 
+async def test_a_database_too_busy_to_check_the_token_closes_with_1013_not_4401(make_client, driver_ids):
+    # 4401 tells the browser to sign in again; a busy database is "try again later".
+    client = await make_client(database_pool_size=1, database_acquire_timeout_seconds=0.2)
+    async with client.app[POOL].acquire():
+        ws = await client.ws_connect("/ws")
+        await ws.send_json({"type": "auth", "token": _token(driver_ids[0])})
+        assert await close_code(ws) == aiohttp.WSCloseCode.TRY_AGAIN_LATER
+
+
 async def test_a_foreign_origin_is_refused_before_the_upgrade(client, make_client, driver_ids):
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await client.ws_connect("/ws", headers={"Origin": "https://evil.example.com"})

@@ -1,0 +1,143 @@
+"""The sockets connected to this process, and the fan-out of messages to them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+from . import events
+
+log = logging.getLogger(__name__)
+
+# Application-defined close code (4000-4999): "authenticate again".
+CLOSE_UNAUTHORIZED = 4401
+RESYNC = json.dumps({"type": "resync"})
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who a socket belongs to, as it was when the socket authenticated."""
+
+    user_id: int
+    is_admin: bool
+    # The personal API token it authenticated with, if not a session JWT.
+    token_id: int | None = None
+
+
+class Hub:
+    """The sockets connected to this process, and the fan-out of messages to them."""
+
+    def __init__(self) -> None:
+        self._clients: dict[web.WebSocketResponse, Client] = {}
+        self._aborts: set[asyncio.Task[None]] = set()
+
+    def add(self, ws: web.WebSocketResponse, client: Client) -> None:
+        self._clients[ws] = client
+
+    def discard(self, ws: web.WebSocketResponse) -> None:
+        self._clients.pop(ws, None)
+
+    def publish(self, message: events.Audiences) -> None:
+        """Send each socket the form of the event its audience may see, without waiting."""
+        deliveries = []
+        for ws, client in self._clients.items():
+            if client.is_admin:
+                text = message.admin
+            elif client.user_id == message.owner_id:
+                text = message.owner
+            else:
+                text = message.public
+            if text is not None:
+                deliveries.append((ws, text))
+        self._send_all(deliveries)
+
+    def broadcast(self, text: str) -> None:
+        """Send the same message to every socket, e.g. resync."""
+        self._send_all([(ws, text) for ws in self._clients])
+
+    def _send_all(self, deliveries: list[tuple[web.WebSocketResponse, str]]) -> None:
+        # Every send runs now, to its end: with compression off, aiohttp writes
+        # the frame to the transport at once and waits only when the transport
+        # is paused, i.e. when the client has stopped reading. A task per socket
+        # (as before) cost more than the sends themselves at thousands of sockets.
+        stalled = []
+        for ws, text in deliveries:
+            try:
+                _run_without_waiting(ws.send_str(text))
+            except _WouldWait:
+                stalled.append(ws)
+            except Exception:  # the client went away mid-send
+                self.discard(ws)
+        for ws in stalled:
+            # Its buffers are full: it is not reading. Drop it rather than queue more;
+            # it reconnects and resyncs when it reads again.
+            log.warning("Dropping a WebSocket client that stopped reading")
+            self.discard(ws)
+            task = asyncio.create_task(_abort(ws))
+            self._aborts.add(task)  # the loop holds tasks weakly
+            task.add_done_callback(self._aborts.discard)
+
+    async def disconnect_user(self, user_id: int, reason: str) -> None:
+        """Close a user's sockets (deleted or role changed); clients reconnect or sign in."""
+        await self._disconnect(lambda client: client.user_id == user_id, reason)
+
+    async def disconnect_token(self, token_id: int) -> None:
+        """Close the sockets a revoked API token opened."""
+        await self._disconnect(lambda client: client.token_id == token_id, "token revoked")
+
+    async def _disconnect(self, whose: Callable[[Client], bool], reason: str) -> None:
+        sockets = [ws for ws, client in self._clients.items() if whose(client)]
+        for ws in sockets:
+            self.discard(ws)
+        await asyncio.gather(
+            *(ws.close(code=CLOSE_UNAUTHORIZED, message=reason.encode()) for ws in sockets),
+            return_exceptions=True,
+        )
+
+    async def close_all(self) -> None:
+        """Close every socket with GOING_AWAY, e.g. on shutdown."""
+        sockets, self._clients = list(self._clients), {}
+        await asyncio.gather(
+            *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
+            return_exceptions=True,
+        )
+
+
+HUB = web.AppKey("hub", Hub)
+
+
+class _WouldWait(Exception):
+    """A send could not finish without waiting for its client."""
+
+
+def _run_without_waiting(send: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine that normally finishes at once; raise _WouldWait if it would wait."""
+    try:
+        waiting_for = send.send(None)
+    except StopIteration:
+        return
+    send.close()  # the frame is already in the transport's buffer
+    if isinstance(waiting_for, asyncio.Future):
+        # aiohttp's drain waiter fails when the dropped client's connection goes:
+        # an expected end, not "Future exception was never retrieved".
+        waiting_for.add_done_callback(_retrieved)
+    raise _WouldWait
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+async def _abort(ws: web.WebSocketResponse) -> None:
+    try:
+        async with asyncio.timeout(1):
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too slow")
+    except (TimeoutError, ConnectionError):
+        pass
