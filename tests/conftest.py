@@ -120,13 +120,15 @@ def settings(reset_db: str) -> Settings:
 
 
 class ProductionLikeServer(TestServer):
-    """A test server whose runner logs like python -m server (its access log redacts feed keys).
+    """A test server whose runner is set up like python -m server's.
 
     TestServer drops the runner options its caller gives (server_kwargs), so
-    the access log class is added here, to the options it passes itself.
+    they are set here: the access log that redacts feed keys, and handlers
+    that run on when their client leaves (TestServer cancels them instead).
     """
 
     async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        kwargs["handler_cancellation"] = False
         return web.AppRunner(self.app, access_log_class=RedactingAccessLogger, **kwargs)
 
 

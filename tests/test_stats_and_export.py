@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import socket
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from server.slots import today
-from tests.support import DRIVER1, DRIVER2, slot_body, tomorrow
+from tests.support import DRIVER1, DRIVER2, eventually, slot_body, tomorrow
 
 UTC = ZoneInfo("UTC")
 
@@ -193,3 +195,26 @@ async def test_stats_equal_a_brute_force_count_over_random_history(make_client, 
 
     body = await (await client.get(f"/stats?from={first}&to={last}", headers=auth())).json()
     assert [h["average_occupied"] for h in body["hours"]] == expected
+
+
+async def test_a_client_that_leaves_mid_export_stops_it_without_blaming_the_database(
+    client, auth, db_conn, user_ids, spot_ids, caplog
+):
+    caplog.set_level("INFO", logger="server.views.reports")
+    await db_conn.execute(
+        "INSERT INTO reservations (user_id, spot_id, start_time, end_time, status, completed_at, released_by) "
+        "SELECT $1, $2, t, t + interval '4 hours', 'completed', t, 'user' "
+        "FROM generate_series(timestamptz '2000-01-01', timestamptz '2000-01-01' + interval '4 hours' * 49999, interval '4 hours') t",
+        user_ids[DRIVER2], spot_ids[4],
+    )
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # no room to take it all in
+    sock.connect((client.host, client.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    token = auth(DRIVER2)["Authorization"]
+    writer.write(f"GET /reservations/export.csv HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\r\n".encode())
+    assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HTTP/1.1 200")
+    writer.transport.abort()  # unread data: the server's next writes fail
+    await eventually(lambda: "CSV export stopped: the client went away" in caplog.messages, timeout=10)
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert (await client.get("/reservations/export.csv", headers=auth(DRIVER1))).status == 200

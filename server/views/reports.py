@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -18,6 +19,8 @@ from ..responses import json_response
 from ..settings import SETTINGS
 from ..slots import local_time
 from ..validation import date_range
+
+log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
@@ -98,12 +101,25 @@ async def _stream_csv(
         await response.prepare(request)
         while batch := await cursor.fetch(500):
             writer.writerows([_cell(row[name], tz) for _, name in columns] for row in batch)
-            await response.write(buffer.getvalue().encode())
-            buffer.seek(0)
-            buffer.truncate()
-        await response.write(buffer.getvalue().encode())  # the header, if there were no rows
+            if not await _send(response, buffer):
+                return response
+        if not await _send(response, buffer):  # the header, if there were no rows
+            return response
     await response.write_eof()
     return response
+
+
+async def _send(response: web.StreamResponse, buffer: io.StringIO) -> bool:
+    """Write what the CSV writer buffered; False if the client has gone."""
+    try:
+        await response.write(buffer.getvalue().encode())
+    except ConnectionResetError:
+        # Not the database's fault: stop reading rows and free the connection.
+        log.info("CSV export stopped: the client went away")
+        return False
+    buffer.seek(0)
+    buffer.truncate()
+    return True
 
 
 def _cell(value: object, tz: ZoneInfo) -> object:
