@@ -85,6 +85,15 @@ def string_field(
     return value
 
 
+# The attendant's reasons (a release, a closure); the tables' CHECKs say the same.
+MAX_REASON = 200
+
+
+def reason_field(body: dict[str, Any]) -> str:
+    """The attendant's 'reason', as their drivers will read it."""
+    return string_field(body, "reason", max_length=MAX_REASON).strip()
+
+
 def int_field(
     body: dict[str, Any], name: str, *, minimum: int = 1, maximum: int = 2**31 - 1
 ) -> int:

@@ -160,6 +160,7 @@ async def test_several_walk_ins_share_a_slot_on_different_spots(client, auth, sp
     [
         ({"guest": {"name": "  ", "licence_plate": "AB"}}, 422, "'guest.name'"),
         ({"guest": {"name": "Ada", "licence_plate": "A" * 17}}, 422, "'guest.licence_plate'"),
+        ({"guest": {"name": "Ada", "licence_plate": "ß" * 9}}, 422, "'guest.licence_plate'"),  # SS...: 18
         ({"guest": {"name": "Ada"}}, 422, "'guest.licence_plate'"),
         ({"guest": "Ada"}, 422, "'guest'"),
         ({"user_id": 999_999}, 404, "'user_id'"),

@@ -21,6 +21,7 @@ from ..validation import (
     json_object,
     object_field,
     path_id,
+    reason_field,
     string_field,
 )
 
@@ -28,7 +29,6 @@ routes = web.RouteTableDef()
 
 MAX_GUEST_NAME = 100
 MAX_LICENCE_PLATE = 16
-MAX_REASON = 200
 
 
 @routes.get("/admin/board")
@@ -76,15 +76,15 @@ async def book_for_someone(request: web.Request) -> web.Response:
     else:
         guest = object_field(body, "guest")
         name = string_field(guest, "name", max_length=MAX_GUEST_NAME, label="guest.name")
-        plate = string_field(
-            guest, "licence_plate", max_length=MAX_LICENCE_PLATE, label="guest.licence_plate"
-        )
+        # Plates are read off cars: one spelling, whatever the attendant typed.
+        # Checked once spelled so: upper-casing can lengthen a text ("ß" is "SS").
+        plate = string_field(guest, "licence_plate", label="guest.licence_plate").strip().upper()
+        if len(plate) > MAX_LICENCE_PLATE:
+            raise ValidationFailed(
+                f"'guest.licence_plate' must be at most {MAX_LICENCE_PLATE} characters."
+            )
         reservation = await repository.reservations.book(
-            pool,
-            **booking,
-            guest_name=name.strip(),
-            # Plates are read off cars: one spelling, whatever the attendant typed.
-            licence_plate=plate.strip().upper(),
+            pool, **booking, guest_name=name.strip(), licence_plate=plate
         )
     return json_response(
         reservation_json(reservation, settings.tz, with_holder=True),
@@ -105,7 +105,7 @@ async def get_any_reservation(request: web.Request) -> web.Response:
 async def release_with_reason(request: web.Request) -> web.Response:
     """Release anyone's booking; its holder sees the reason. Idempotent."""
     body = await json_object(request)
-    reason = string_field(body, "reason", max_length=MAX_REASON).strip()
+    reason = reason_field(body)
     reservation = await repository.reservations.admin_release(
         request.app[POOL], reservation_id=path_id(request), reason=reason
     )

@@ -22,12 +22,11 @@ from ..validation import (
     int_field,
     json_object,
     path_id,
-    string_field,
+    reason_field,
 )
 
 routes = web.RouteTableDef()
 
-MAX_REASON = 200
 SPOT_TYPES = ("regular", "handicap")
 MAX_SPOT_NUMBER = 9999
 # Basements to a tall structure.
@@ -43,7 +42,7 @@ async def close_spot(request: web.Request) -> web.Response:
     start, end = slots.whole_slots(
         instant_field(body, "start_time"), instant_field(body, "end_time"), tz
     )
-    reason = string_field(body, "reason", max_length=MAX_REASON).strip()
+    reason = reason_field(body)
     closure, released = await repository.closures.create_closure(
         request.app[POOL],
         spot_id=spot_id,
