@@ -8,9 +8,9 @@ import secrets
 import tempfile
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from .settings import MIN_SECRET_LENGTH
 
-MIN_LENGTH = 32  # as settings._secret demands of JWT_SECRET
+log = logging.getLogger(__name__)
 
 
 def session_secret(configured: str | None, path: Path) -> str:
@@ -42,8 +42,8 @@ def _read(path: Path) -> str | None:
         return None
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)  # only the owner may read what forges any session
-    if len(value) < MIN_LENGTH:
-        raise OSError(f"the secret in it is shorter than {MIN_LENGTH} characters")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise OSError(f"the secret in it is shorter than {MIN_SECRET_LENGTH} characters")
     return value
 
 

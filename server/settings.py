@@ -144,10 +144,13 @@ def _port(raw: str) -> int:
     return value
 
 
+# HS256 with a short key is brute-forceable offline from any issued token.
+MIN_SECRET_LENGTH = 32
+
+
 def _secret(raw: str) -> str:
-    # HS256 with a short key is brute-forceable offline from any issued token.
-    if len(raw) < 32:
-        raise ValueError("must be at least 32 characters")
+    if len(raw) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
     return raw
 
 

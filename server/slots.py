@@ -116,6 +116,11 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+def range_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants of local midnight at the start of `first` and the end of `last`."""
+    return day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+
+
 def today(tz: ZoneInfo) -> date:
     return datetime.now(tz).date()
 

@@ -23,7 +23,6 @@ def path_id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
-
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object; client_max_size bounds its size, a setting its time."""
     raw = await _body(request)

@@ -66,8 +66,7 @@ async def list_closures(request: web.Request) -> web.Response:
     tz = request.app[SETTINGS].tz
     today = slots.today(tz)
     first, last = date_range(request, default_to=today + timedelta(days=30), default_days=31)
-    start, _ = slots.day_bounds(first, tz)
-    _, end = slots.day_bounds(last, tz)
+    start, end = slots.range_bounds(first, last, tz)
     closures = await repository.closures.list_closures(request.app[POOL], start=start, end=end)
     return json_response({"closures": [closure_json(c, tz) for c in closures]})
 

@@ -73,8 +73,7 @@ async def export_all(request: web.Request) -> web.StreamResponse:
     """Everyone's reservations starting from ?from= to ?to= (lot dates), for the attendant."""
     tz = request.app[SETTINGS].tz
     first, last = date_range(request, default_to=slots.today(tz), default_days=30)
-    start, _ = slots.day_bounds(first, tz)
-    _, end = slots.day_bounds(last, tz)
+    start, end = slots.range_bounds(first, last, tz)
     rows = repository.reports.export_all(request.app[POOL], start=start, end=end)
     filename = f"smart-parking-all-reservations-{first.isoformat()}-to-{last.isoformat()}.csv"
     return await _stream_csv(request, rows, ALL_COLUMNS, filename)
@@ -132,15 +131,12 @@ def _cell(value: object, tz: ZoneInfo) -> object:
     return value
 
 
-
-
 @routes.get("/stats")
 async def occupancy_stats(request: web.Request) -> web.Response:
     """Average spots occupied per hour of the day (lot time) over a date range."""
     tz = request.app[SETTINGS].tz
     first, last = date_range(request, default_to=slots.today(tz), default_days=30)
-    start, _ = slots.day_bounds(first, tz)
-    _, end = slots.day_bounds(last, tz)
+    start, end = slots.range_bounds(first, last, tz)
     now = datetime.now(UTC)
     pool = request.app[POOL]
     rows = await repository.reports.occupancy_by_hour(
