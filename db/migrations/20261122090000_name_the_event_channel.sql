@@ -1,6 +1,6 @@
 -- migrate:up
 -- The one place the event channel is named. The triggers notify on it, and each
--- server's listener asks for it (server/repository/events.py), so SQL and Python
+-- server's listener asks for it (server/repository/database.py), so SQL and Python
 -- cannot disagree. It is renamed from reservation_events: the lot's closures,
 -- spots and rules will be published on it too.
 CREATE FUNCTION parking_events_channel() RETURNS text

@@ -1,10 +1,11 @@
-"""Reservations: booking a slot, releasing it, reading them, and the sweep.
+"""Reservations: booking a slot, releasing it, and reading them (the sweeps: arrivals.py).
 
 None of these functions announces its change. The triggers on `reservations`
-(db/migrations/*_notify_reservation_changes.sql) publish every insert and every
+(db/migrations/*_notify_reservation_changes.sql, *_publish_lot_changes.sql and
+*_publish_check_ins_and_index_no_shows.sql) publish every insert and every
 status change with pg_notify, in the same transaction, on the channel named by
-parking_events_channel(); realtime.EventListener listens there and fans the
-message out to the WebSockets.
+parking_events_channel(); listener.EventListener listens there and hands each
+message to the hub, which fans it out to the WebSockets.
 """
 
 from __future__ import annotations
