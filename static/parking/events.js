@@ -23,7 +23,7 @@ export function createEventHandler({ store, onChange }) {
       store.showNotice(`The attendant released your booking of ${booking(event)}: ${event.release_reason}`);
     } else if (event.reason === 'no_show') {
       const grace = state.rules?.no_show_grace_minutes;
-      const late = grace ? `within ${grace} minutes of its start` : 'in time';
+      const late = grace ? `within its ${grace}-minute grace period` : 'in time';
       store.showNotice(`Your booking of ${booking(event)} was released: nobody checked in ${late}.`);
     }
   }

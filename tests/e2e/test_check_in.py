@@ -214,6 +214,6 @@ def test_a_no_show_release_tells_the_driver_why(
     today = datetime.now(ZoneInfo(timezone)).date()
     expect(page.locator(".parking-notice-text")).to_have_text(
         f"Your booking of Spot 2 ({day_label(today.isoformat())}, {SLOTS[1]}) was released: "
-        "nobody checked in within 60 minutes of its start."
+        "nobody checked in within its 60-minute grace period."
     )
     assert page.evaluate("window.notReloaded") is True

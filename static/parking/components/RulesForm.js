@@ -23,7 +23,7 @@ const FIELDS = [
     id: 'rule-grace',
     label: 'Release no-shows after (minutes)',
     placeholder: '',
-    hint: '0 is off. Otherwise a booking nobody checked in for this long after its start is released.',
+    hint: '0 is off. Otherwise a booking nobody checked in for this long after its start (or after it was made, if later) is released.',
   },
 ];
 
