@@ -35,7 +35,7 @@ class Hub:
 
     def __init__(self) -> None:
         self._clients: dict[web.WebSocketResponse, Client] = {}
-        self._aborts: set[asyncio.Task[None]] = set()
+        self._closing: set[asyncio.Task[None]] = set()
 
     def add(self, ws: web.WebSocketResponse, client: Client) -> None:
         self._clients[ws] = client
@@ -78,27 +78,27 @@ class Hub:
             # Its buffers are full: it is not reading. Drop it rather than queue more;
             # it reconnects and resyncs when it reads again.
             log.warning("Dropping a WebSocket client that stopped reading")
-            self.discard(ws)
-            task = asyncio.create_task(_abort(ws))
-            self._aborts.add(task)  # the loop holds tasks weakly
-            task.add_done_callback(self._aborts.discard)
+            self._drop(ws, WSCloseCode.POLICY_VIOLATION, "too slow")
 
-    async def disconnect_user(self, user_id: int, reason: str) -> None:
+    def disconnect_user(self, user_id: int, reason: str) -> None:
         """Close a user's sockets (deleted or role changed); clients reconnect or sign in."""
-        await self._disconnect(lambda client: client.user_id == user_id, reason)
+        self._disconnect(lambda client: client.user_id == user_id, reason)
 
-    async def disconnect_token(self, token_id: int) -> None:
+    def disconnect_token(self, token_id: int) -> None:
         """Close the sockets a revoked API token opened."""
-        await self._disconnect(lambda client: client.token_id == token_id, "token revoked")
+        self._disconnect(lambda client: client.token_id == token_id, "token revoked")
 
-    async def _disconnect(self, whose: Callable[[Client], bool], reason: str) -> None:
-        sockets = [ws for ws, client in self._clients.items() if whose(client)]
-        for ws in sockets:
-            self.discard(ws)
-        await asyncio.gather(
-            *(ws.close(code=CLOSE_UNAUTHORIZED, message=reason.encode()) for ws in sockets),
-            return_exceptions=True,
-        )
+    def _disconnect(self, whose: Callable[[Client], bool], reason: str) -> None:
+        for ws in [ws for ws, client in self._clients.items() if whose(client)]:
+            self._drop(ws, CLOSE_UNAUTHORIZED, reason)
+
+    def _drop(self, ws: web.WebSocketResponse, code: int, reason: str) -> None:
+        # Out of the hub now, so no later event reaches it (the next notification
+        # may be delivered before any task runs); closed in the background.
+        self.discard(ws)
+        task = asyncio.create_task(_close(ws, code, reason))
+        self._closing.add(task)  # the loop holds tasks weakly
+        task.add_done_callback(self._closing.discard)
 
     async def close_all(self) -> None:
         """Close every socket with GOING_AWAY, e.g. on shutdown."""
@@ -135,9 +135,10 @@ def _retrieved(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-async def _abort(ws: web.WebSocketResponse) -> None:
+async def _close(ws: web.WebSocketResponse, code: int, reason: str) -> None:
+    """Close, waiting at most a second for a client that may not answer."""
     try:
         async with asyncio.timeout(1):
-            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too slow")
+            await ws.close(code=code, message=reason.encode())
     except (TimeoutError, ConnectionError):
         pass

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
@@ -41,7 +40,6 @@ class EventListener:
         self._identities = identities
         self._ping_interval = ping_interval
         self._max_backoff = max_backoff
-        self._disconnects: set[asyncio.Task[None]] = set()
         self.listening = asyncio.Event()
 
     async def run(self) -> None:
@@ -88,7 +86,7 @@ class EventListener:
         if event["type"] == "user.changed":
             self._user_changed(event["user_id"], event["role"])
         elif event["type"] == "token.revoked":
-            self._keep(self._hub.disconnect_token(event["token_id"]))
+            self._hub.disconnect_token(event["token_id"])
         else:
             self._hub.publish(events.audiences(event))
 
@@ -96,13 +94,7 @@ class EventListener:
         """A user was deleted or their role changed: nothing of theirs may outlive it."""
         self._identities.forget(user_id)
         reason = "account deleted" if role is None else "role changed"
-        self._keep(self._hub.disconnect_user(user_id, reason))
-
-    def _keep(self, disconnecting: Coroutine[Any, Any, None]) -> None:
-        """Run it in the background; the loop holds tasks weakly, so keep each until done."""
-        task = asyncio.create_task(disconnecting)
-        self._disconnects.add(task)
-        task.add_done_callback(self._disconnects.discard)
+        self._hub.disconnect_user(user_id, reason)
 
     async def _watch(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
         """Return when the connection closes; a ping catches one that died silently."""

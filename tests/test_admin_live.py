@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 
 import aiohttp
 import asyncpg
@@ -188,3 +190,20 @@ async def test_a_role_read_that_overlaps_a_published_change_is_not_remembered(re
     finally:
         await locker.close()
         await pool.close()
+
+
+async def test_a_demoted_attendants_socket_hears_nothing_committed_after_the_demotion(
+    client, db_conn, spot_ids, user_ids
+):
+    # The demotion and a booking commit together, so their events arrive in one
+    # read: the socket must be out of the hub before the booking is fanned out.
+    desk = await open_socket(client, "/ws", token(user_ids[ADMIN]))
+    start = datetime.combine(tomorrow(), dtime(8), tzinfo=UTC)
+    async with db_conn.transaction():
+        await db_conn.execute("UPDATE users SET role = 'driver' WHERE id = $1", user_ids[ADMIN])
+        await db_conn.execute(
+            "INSERT INTO reservations (user_id, spot_id, start_time, end_time) VALUES ($1, $2, $3, $4)",
+            user_ids[DRIVER1], spot_ids[1], start, start + timedelta(hours=4),
+        )
+    closed = await desk.receive(timeout=3)
+    assert (closed.type, closed.data, closed.extra) == (aiohttp.WSMsgType.CLOSE, 4401, "role changed")
