@@ -213,8 +213,9 @@ async def test_a_client_that_leaves_mid_export_stops_it_without_blaming_the_data
     reader, writer = await asyncio.open_connection(sock=sock)
     token = auth(DRIVER2)["Authorization"]
     writer.write(f"GET /reservations/export.csv HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\r\n".encode())
-    assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HTTP/1.1 200")
+    # Generous: the first batch follows the query, on a machine that may be busy.
+    assert (await asyncio.wait_for(reader.readline(), 30)).startswith(b"HTTP/1.1 200")
     writer.transport.abort()  # unread data: the server's next writes fail
-    await eventually(lambda: "CSV export stopped: the client went away" in caplog.messages, timeout=10)
+    await eventually(lambda: "CSV export stopped: the client went away" in caplog.messages, timeout=30)
     assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
     assert (await client.get("/reservations/export.csv", headers=auth(DRIVER1))).status == 200
