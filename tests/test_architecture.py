@@ -74,3 +74,37 @@ def test_only_the_app_factory_imports_the_handlers():
         if module.startswith("server.views."):
             siblings = handlers - {"server.views"}
             assert not siblings, f"{module} reaches sideways into {siblings}"
+
+
+def module_map() -> set[str]:
+    """The paths that docs/architecture.md's module map names, e.g. `server/views/drivers.py`."""
+    text = (PROJECT_ROOT / "docs" / "architecture.md").read_text()
+    block = text.split("## Module map", 1)[1].split("```", 2)[1]
+    named = set()
+    folders: list[tuple[int, str]] = []  # (indent, folder) from the outermost in
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        entry = line.split()[0]
+        while folders and folders[-1][0] >= indent:
+            folders.pop()
+        path = "".join(folder for _, folder in folders) + entry
+        if entry.endswith("/"):
+            folders.append((indent, entry))
+        named.add(path)
+    return named
+
+
+def test_the_module_map_names_every_server_module():
+    modules = {
+        path.relative_to(PROJECT_ROOT).as_posix()
+        for path in SERVER.rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    assert modules - module_map() == set(), "add these to the module map in docs/architecture.md"
+
+
+def test_the_module_map_names_no_module_that_is_gone():
+    gone = {path for path in module_map() if path.endswith(".py") and not (PROJECT_ROOT / path).exists()}
+    assert gone == set()
