@@ -1,12 +1,147 @@
-"""The JSON shapes the API answers with: reservations, closures, the grid and the board."""
+"""The JSON shapes the API answers with: every answer's body is built here."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from .slots import Slot, local_time, slots_on
+from .slots import CHECK_IN_OPENS_BEFORE, Slot, local_time, slots_on
+from .validation import MAX_GUEST_NAME, MAX_LICENCE_PLATE, MAX_REASON
+
+if TYPE_CHECKING:
+    from .repository.users import User
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+    }
+
+
+def session_json(token: str, ttl_seconds: int, user: User) -> dict[str, Any]:
+    return {"token": token, "token_type": "Bearer", "expires_in": ttl_seconds, "user": user_json(user)}
+
+
+def users_json(users: list[dict[str, Any]]) -> dict[str, Any]:
+    """The attendant's list of users, each with how many bookings they hold that have not ended."""
+    return {
+        "users": [
+            {
+                "id": u["id"],
+                "email": u["email"],
+                "display_name": u["display_name"],
+                "role": u["role"],
+                "upcoming_bookings": u["upcoming_bookings"],
+            }
+            for u in users
+        ]
+    }
+
+
+def lot_json(today: date, last_day: date, tz: ZoneInfo) -> dict[str, Any]:
+    """The lot's calendar, and the limits the browser's forms must agree with."""
+    return {
+        "timezone": tz.key,
+        "today": today.isoformat(),
+        "last_bookable_day": last_day.isoformat(),
+        "slots": [slot.label for slot in slots_on(today, tz)],
+        "limits": {
+            "max_reason": MAX_REASON,
+            "max_guest_name": MAX_GUEST_NAME,
+            "max_licence_plate": MAX_LICENCE_PLATE,
+            "check_in_opens_minutes_before": CHECK_IN_OPENS_BEFORE // timedelta(minutes=1),
+        },
+    }
+
+
+def rules_json(rules: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "max_upcoming_per_driver": rules["max_upcoming_per_driver"],
+        "booking_horizon_days": rules["booking_horizon_days"],
+        "no_show_grace_minutes": rules["no_show_grace_minutes"],
+    }
+
+
+def spot_json(spot: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": spot["id"],
+        "spot_number": spot["spot_number"],
+        "floor_number": spot["floor_number"],
+        "type": spot["type"],
+    }
+
+
+def new_token_json(created: dict[str, Any], token: str, tz: ZoneInfo) -> dict[str, Any]:
+    """A new API token: the only answer that carries its secret."""
+    return {
+        "id": created["id"],
+        "name": created["name"],
+        "token": token,
+        "created_at": local_time(created["created_at"], tz),
+    }
+
+
+def tokens_json(tokens: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "tokens": [
+            {
+                "id": token["id"],
+                "name": token["name"],
+                "created_at": local_time(token["created_at"], tz),
+                "last_used_at": local_time(token["last_used_at"], tz),
+            }
+            for token in tokens
+        ]
+    }
+
+
+def calendar_feed_json(url: str, path: str, created_at: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    # The key in the URL is the credential: calendar apps cannot send headers.
+    return {"url": url, "path": path, "created_at": local_time(created_at, tz)}
+
+
+def stats_json(
+    first: date,
+    last: date,
+    tz: ZoneInfo,
+    rows: list[dict[str, Any]],
+    no_show_rate: float | None,
+) -> dict[str, Any]:
+    """Occupancy per hour of the day, from repository.reports.occupancy_by_hour's rows."""
+    spot_count = rows[0]["spot_count"]
+    hours = [
+        {
+            "hour": row["hour"],
+            "average_occupied": round(row["average_occupied"], 4),
+            "occupancy_ratio": round(row["average_occupied"] / spot_count, 4)
+            if spot_count
+            else 0.0,
+        }
+        for row in rows
+    ]
+    peak = max((h["average_occupied"] for h in hours), default=0.0)
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "timezone": tz.key,
+        "spot_count": spot_count,
+        "hours": hours,
+        # No occupancy at all means no peak, rather than all 24 hours tied.
+        "peak_hours": [h["hour"] for h in hours if peak > 0 and h["average_occupied"] == peak],
+        "no_show_rate": None if no_show_rate is None else round(no_show_rate, 4),
+    }
+
+
+def slot_json(slot: Slot) -> dict[str, str]:
+    return {
+        "label": slot.label,
+        "start_time": slot.start.isoformat(),
+        "end_time": slot.end.isoformat(),
+    }
 
 
 def holder_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +181,19 @@ def reservation_json(
     if with_holder:
         body["holder"] = holder_json(row)
     return body
+
+
+def reservations_json(rows: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
+    return {"reservations": [reservation_json(row, tz) for row in rows]}
+
+
+def closures_json(closures: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
+    return {"closures": [closure_json(c, tz) for c in closures]}
+
+
+def new_closure_json(closure: dict[str, Any], released: list[int], tz: ZoneInfo) -> dict[str, Any]:
+    """A new closure, and the bookings it released."""
+    return {"closure": closure_json(closure, tz), "released": released}
 
 
 def closure_json(closure: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
@@ -91,7 +239,7 @@ def grid_json(
             closures.setdefault(row["spot_id"], []).append(row)
 
     def cell(spot_id: int, slot: Slot) -> dict[str, Any]:
-        body: dict[str, Any] = slot.as_json()
+        body: dict[str, Any] = slot_json(slot)
         booking = bookings.get((spot_id, slot.start))
         # Closures cover whole slots, so overlapping a slot means covering it.
         closure = next(
@@ -128,7 +276,7 @@ def grid_json(
     return {
         "date": day.isoformat(),
         "timezone": tz.key,
-        "slots": [slot.as_json() for slot in day_slots],
+        "slots": [slot_json(slot) for slot in day_slots],
         "spots": [
             {
                 "id": spot_id,

@@ -25,13 +25,6 @@ class Slot:
         """E.g. "08:00–12:00 on Sat 21 Nov", for messages to drivers."""
         return f"{self.label} on {self.start:%a} {self.start.day} {self.start:%b}"
 
-    def as_json(self) -> dict[str, str]:
-        return {
-            "label": self.label,
-            "start_time": self.start.isoformat(),
-            "end_time": self.end.isoformat(),
-        }
-
 
 def slots_on(day: date, tz: ZoneInfo) -> list[Slot]:
     return [

@@ -6,9 +6,11 @@ import asyncio
 import json
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from . import slots
 from .errors import BadRequest, BodyTimeout, ValidationFailed
 from .settings import SETTINGS
 
@@ -85,7 +87,10 @@ def string_field(
 
 
 # The attendant's reasons (a release, a closure); the tables' CHECKs say the same.
+# GET /lot tells the browser these limits, so its forms agree with them.
 MAX_REASON = 200
+MAX_GUEST_NAME = 100
+MAX_LICENCE_PLATE = 16
 
 
 def reason_field(body: dict[str, Any]) -> str:
@@ -175,3 +180,29 @@ def date_range(request: web.Request, *, default_to: date, default_days: int) -> 
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise ValidationFailed(f"The range may cover at most {MAX_RANGE_DAYS} days.")
     return first, last
+
+
+def booking_fields(body: dict[str, Any], tz: ZoneInfo, *, now: datetime) -> dict[str, Any]:
+    """A booking's spot_id, slot and the lot's today, as repository.reservations.book takes them.
+
+    Drivers' and the attendant's bookings share these fields and their rules.
+    """
+    spot_id = int_field(body, "spot_id")
+    slot = slots.bookable_slot(
+        instant_field(body, "start_time"), instant_field(body, "end_time"), tz, now=now
+    )
+    return {"spot_id": spot_id, "slot": slot, "lot_today": now.astimezone(tz).date()}
+
+
+def guest_fields(body: dict[str, Any]) -> dict[str, str]:
+    """A walk-in's 'guest': {name, licence_plate}, as repository.reservations.book takes them."""
+    guest = object_field(body, "guest")
+    name = string_field(guest, "name", max_length=MAX_GUEST_NAME, label="guest.name")
+    # Plates are read off cars: one spelling, whatever the attendant typed.
+    # Checked once spelled so: upper-casing can lengthen a text ("ß" is "SS").
+    plate = string_field(guest, "licence_plate", label="guest.licence_plate").strip().upper()
+    if len(plate) > MAX_LICENCE_PLATE:
+        raise ValidationFailed(
+            f"'guest.licence_plate' must be at most {MAX_LICENCE_PLATE} characters."
+        )
+    return {"guest_name": name.strip(), "licence_plate": plate}

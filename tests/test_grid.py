@@ -157,4 +157,11 @@ async def test_the_lot_calendar_gives_the_lots_today_and_horizon_not_utcs(make_c
             "today": lot_today.isoformat(),
             "last_bookable_day": (lot_today + timedelta(days=7)).isoformat(),
             "slots": ["08:00–12:00", "12:00–16:00", "16:00–20:00"],
+            # The limits the browser's forms show, read from here, not its own constants.
+            "limits": {
+                "max_reason": 200,
+                "max_guest_name": 100,
+                "max_licence_plate": 16,
+                "check_in_opens_minutes_before": 15,
+            },
         }

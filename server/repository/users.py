@@ -16,14 +16,6 @@ class User:
     display_name: str
     role: str
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "email": self.email,
-            "display_name": self.display_name,
-            "role": self.role,
-        }
-
 
 FIND_PASSWORD_USER = """
 SELECT id, email, display_name, role, password_hash

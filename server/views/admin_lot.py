@@ -12,7 +12,7 @@ from ..db import POOL
 from ..errors import ValidationFailed
 from ..responses import json_response
 from ..settings import SETTINGS
-from ..shapes import closure_json
+from ..shapes import closures_json, new_closure_json, rules_json, spot_json
 from ..validation import (
     ID_PARAM,
     SPOT_ID_PARAM,
@@ -51,7 +51,7 @@ async def close_spot(request: web.Request) -> web.Response:
         reason=reason,
         created_by=request[IDENTITY].user_id,
     )
-    return json_response({"closure": closure_json(closure, tz), "released": released}, status=201)
+    return json_response(new_closure_json(closure, released, tz), status=201)
 
 
 @routes.delete(f"/admin/closures/{ID_PARAM}")
@@ -68,7 +68,7 @@ async def list_closures(request: web.Request) -> web.Response:
     first, last = date_range(request, default_to=today + timedelta(days=30), default_days=31)
     start, end = slots.range_bounds(first, last, tz)
     closures = await repository.closures.list_closures(request.app[POOL], start=start, end=end)
-    return json_response({"closures": [closure_json(c, tz) for c in closures]})
+    return json_response(closures_json(closures, tz))
 
 
 @routes.post("/admin/spots")
@@ -80,7 +80,7 @@ async def add_spot(request: web.Request) -> web.Response:
         floor_number=int_field(body, "floor_number", minimum=MIN_FLOOR, maximum=MAX_FLOOR),
         type=choice_field(body, "type", SPOT_TYPES) if "type" in body else "regular",
     )
-    return json_response(spot, status=201)
+    return json_response(spot_json(spot), status=201)
 
 
 @routes.patch(f"/admin/spots/{SPOT_ID_PARAM}")
@@ -97,7 +97,7 @@ async def change_spot(request: web.Request) -> web.Response:
         else None,
         type=choice_field(body, "type", SPOT_TYPES) if "type" in body else None,
     )
-    return json_response(spot)
+    return json_response(spot_json(spot))
 
 
 # Each rule: (lowest, highest) allowed, and whether null ("no limit") is allowed.
@@ -128,4 +128,4 @@ async def change_rules(request: web.Request) -> web.Response:
     rules = await repository.rules.update_rules(
         request.app[POOL], changes=changes, updated_by=request[IDENTITY].user_id
     )
-    return json_response(rules)
+    return json_response(rules_json(rules))

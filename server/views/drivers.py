@@ -12,15 +12,9 @@ from ..db import POOL
 from ..errors import ValidationFailed
 from ..responses import json_response
 from ..settings import SETTINGS
-from ..shapes import grid_json, reservation_json
-from ..validation import (
-    ID_PARAM,
-    date_param,
-    instant_field,
-    int_field,
-    json_object,
-    path_id,
-)
+from ..grid import day_grid
+from ..shapes import lot_json, reservation_json, reservations_json, rules_json
+from ..validation import ID_PARAM, booking_fields, date_param, json_object, path_id
 
 routes = web.RouteTableDef()
 
@@ -28,24 +22,17 @@ routes = web.RouteTableDef()
 @routes.get("/lot")
 async def lot_calendar(request: web.Request) -> web.Response:
     """The lot's own calendar, so clients never derive dates from the browser's zone."""
-    settings = request.app[SETTINGS]
-    today = slots.today(settings.tz)
+    tz = request.app[SETTINGS].tz
+    today = slots.today(tz)
     rules = await repository.rules.get_rules(request.app[POOL])
     last_day = today + timedelta(days=rules["booking_horizon_days"])
-    return json_response(
-        {
-            "timezone": settings.tz.key,
-            "today": today.isoformat(),
-            "last_bookable_day": last_day.isoformat(),
-            "slots": [slot.label for slot in slots.slots_on(today, settings.tz)],
-        }
-    )
+    return json_response(lot_json(today, last_day, tz))
 
 
 @routes.get("/rules")
 async def lot_rules(request: web.Request) -> web.Response:
     """The rules the attendant has set: limit, horizon, no-show grace."""
-    return json_response(await repository.rules.get_rules(request.app[POOL]))
+    return json_response(rules_json(await repository.rules.get_rules(request.app[POOL])))
 
 
 @routes.get("/spots")
@@ -53,32 +40,17 @@ async def spots_grid(request: web.Request) -> web.Response:
     """Every spot with its three slots on ?date= (default: today in the lot's zone)."""
     tz = request.app[SETTINGS].tz
     day = date_param(request, "date", default=slots.today(tz))
-    day_start, day_end = slots.day_bounds(day, tz)
-    now = datetime.now(UTC)
-    rows = await repository.spots.grid(
-        request.app[POOL], day_start=day_start, day_end=day_end, now=now
-    )
-    return json_response(grid_json(day, tz, rows, now=now, user_id=request[IDENTITY].user_id))
+    user_id = request[IDENTITY].user_id
+    return json_response(await day_grid(request.app[POOL], tz, day, user_id=user_id))
 
 
 @routes.post("/reservations")
 async def create_reservation(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    tz = settings.tz
-    body = await json_object(request)
-    spot_id = int_field(body, "spot_id")
-    now = datetime.now(UTC)
-    slot = slots.bookable_slot(
-        instant_field(body, "start_time"), instant_field(body, "end_time"), tz, now=now
-    )
+    tz = request.app[SETTINGS].tz
+    booking = booking_fields(await json_object(request), tz, now=datetime.now(UTC))
     user_id = request[IDENTITY].user_id
     reservation = await repository.reservations.book(
-        request.app[POOL],
-        spot_id=spot_id,
-        slot=slot,
-        lot_today=now.astimezone(tz).date(),
-        user_id=user_id,
-        created_by=user_id,
+        request.app[POOL], **booking, user_id=user_id, created_by=user_id
     )
     return json_response(
         reservation_json(reservation, tz),
@@ -112,7 +84,7 @@ async def list_reservations(request: web.Request) -> web.Response:
         request.app[POOL], user_id=request[IDENTITY].user_id, status=status
     )
     tz = request.app[SETTINGS].tz
-    return json_response({"reservations": [reservation_json(r, tz) for r in reservations]})
+    return json_response(reservations_json(reservations, tz))
 
 
 @routes.put(f"/reservations/{ID_PARAM}/check-in")

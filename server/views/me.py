@@ -10,7 +10,7 @@ from ..db import POOL
 from ..errors import Forbidden
 from ..responses import json_response
 from ..settings import SETTINGS
-from ..slots import local_time
+from ..shapes import calendar_feed_json, new_token_json, tokens_json
 from ..validation import ID_PARAM, json_object, path_id, string_field
 
 routes = web.RouteTableDef()
@@ -36,15 +36,7 @@ async def create_token(request: web.Request) -> web.Response:
         request.app[POOL], user_id=user_id, name=name, token_hash=secret_hash(token)
     )
     tz = request.app[SETTINGS].tz
-    return json_response(
-        {
-            "id": created["id"],
-            "name": created["name"],
-            "token": token,
-            "created_at": local_time(created["created_at"], tz),
-        },
-        status=201,
-    )
+    return json_response(new_token_json(created, token, tz), status=201)
 
 
 @routes.get("/me/tokens")
@@ -53,19 +45,7 @@ async def list_tokens(request: web.Request) -> web.Response:
     tokens = await repository.credentials.list_tokens(
         request.app[POOL], user_id=request[IDENTITY].user_id
     )
-    return json_response(
-        {
-            "tokens": [
-                {
-                    "id": token["id"],
-                    "name": token["name"],
-                    "created_at": local_time(token["created_at"], tz),
-                    "last_used_at": local_time(token["last_used_at"], tz),
-                }
-                for token in tokens
-            ]
-        }
-    )
+    return json_response(tokens_json(tokens, tz))
 
 
 @routes.delete(f"/me/tokens/{ID_PARAM}")
@@ -86,12 +66,6 @@ async def rotate_calendar_feed(request: web.Request) -> web.Response:
         request.app[POOL], user_id=user_id, key_hash=secret_hash(key)
     )
     path = f"/calendar/{key}.ics"
-    return json_response(
-        {
-            # The key is the credential: calendar apps cannot send headers.
-            "url": f"{request.scheme}://{request.host}{path}",
-            "path": path,
-            "created_at": local_time(created_at, request.app[SETTINGS].tz),
-        },
-        status=201,
-    )
+    url = f"{request.scheme}://{request.host}{path}"
+    tz = request.app[SETTINGS].tz
+    return json_response(calendar_feed_json(url, path, created_at, tz), status=201)

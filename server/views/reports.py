@@ -17,6 +17,7 @@ from ..auth import IDENTITY
 from ..db import POOL
 from ..responses import json_response
 from ..settings import SETTINGS
+from ..shapes import stats_json
 from ..slots import local_time
 from ..validation import date_range
 
@@ -143,27 +144,4 @@ async def occupancy_stats(request: web.Request) -> web.Response:
         pool, start=start, end=end, timezone=tz.key, now=now
     )
     no_show_rate = await repository.reports.no_show_rate(pool, start=start, end=end, now=now)
-    spot_count = rows[0]["spot_count"]
-    hours = [
-        {
-            "hour": row["hour"],
-            "average_occupied": round(row["average_occupied"], 4),
-            "occupancy_ratio": round(row["average_occupied"] / spot_count, 4)
-            if spot_count
-            else 0.0,
-        }
-        for row in rows
-    ]
-    peak = max((h["average_occupied"] for h in hours), default=0.0)
-    return json_response(
-        {
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "timezone": tz.key,
-            "spot_count": spot_count,
-            "hours": hours,
-            # No occupancy at all means no peak, rather than all 24 hours tied.
-            "peak_hours": [h["hour"] for h in hours if peak > 0 and h["average_occupied"] == peak],
-            "no_show_rate": None if no_show_rate is None else round(no_show_rate, 4),
-        }
-    )
+    return json_response(stats_json(first, last, tz, rows, no_show_rate))

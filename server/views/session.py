@@ -11,6 +11,7 @@ from ..embedded import EMBEDDED
 from ..errors import DatabaseUnavailable
 from ..login import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, PASSWORD_CHECKS
 from ..responses import json_response
+from ..shapes import session_json
 from ..validation import json_object, string_field
 
 routes = web.RouteTableDef()
@@ -36,14 +37,7 @@ async def login(request: web.Request) -> web.Response:
         )
     await throttle.clear(pool, email=email, client=client)
     tokens = request.app[TOKENS]
-    return json_response(
-        {
-            "token": tokens.issue(user),
-            "token_type": "Bearer",
-            "expires_in": tokens.ttl_seconds,
-            "user": user.as_json(),
-        }
-    )
+    return json_response(session_json(tokens.issue(user), tokens.ttl_seconds, user))
 
 
 @routes.get("/healthz")
