@@ -23,7 +23,12 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def session_json(token: str, ttl_seconds: int, user: User) -> dict[str, Any]:
-    return {"token": token, "token_type": "Bearer", "expires_in": ttl_seconds, "user": user_json(user)}
+    return {
+        "token": token,
+        "token_type": "Bearer",
+        "expires_in": ttl_seconds,
+        "user": user_json(user),
+    }
 
 
 def users_json(users: list[dict[str, Any]]) -> dict[str, Any]:

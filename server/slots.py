@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from . import refusals
 from .errors import ValidationFailed
 
 # Wall-clock times, so a DST day still has slots at 08:00, 12:00 and 16:00 local.
@@ -57,7 +58,7 @@ def bookable_slot(start: datetime, end: datetime, tz: ZoneInfo, *, now: datetime
     """
     slot = slot_for(start, end, tz)
     if slot.end <= now:
-        raise ValidationFailed(f"The slot {slot.describe()} has already ended.")
+        raise refusals.slot_ended(slot.describe())
     return slot
 
 

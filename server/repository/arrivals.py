@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .. import refusals
 from ..db import Db
-from ..errors import CheckInClosed
 from ..slots import CHECK_IN_OPENS_BEFORE, check_in_window
 from .reservations import RESERVATION_COLUMNS, RESERVATION_JOINS, get_reservation
 
@@ -47,12 +47,9 @@ async def check_in(
     if current["checked_in_at"] is not None:
         return current
     if current["status"] != "booked":
-        raise CheckInClosed(
-            "This booking has been released "
-            f"({current['released_by'].replace('_', '-')}); there is nothing to check in to."
-        )
+        raise refusals.check_in_after_release(current["released_by"])
     window = check_in_window(current["start_time"], current["end_time"], tz)
-    raise CheckInClosed(f"Check-in for this booking is open {window}.")
+    raise refusals.check_in_outside_window(window)
 
 
 # No-shows: booked, nobody checked in, and the grace period has passed since

@@ -15,17 +15,9 @@ from typing import Any
 
 import asyncpg
 
+from .. import refusals
 from ..db import Db
-from ..errors import (
-    AlreadyBookedInSlot,
-    BookingLimitReached,
-    ReservationNotFound,
-    SlotTaken,
-    SpotClosed,
-    SpotNotFound,
-    Unauthorized,
-    ValidationFailed,
-)
+from ..errors import ReservationNotFound, SpotNotFound, Unauthorized
 from ..slots import Slot
 
 # Every reservation answer carries these columns: the row, its spot, its
@@ -162,50 +154,28 @@ async def book(
         raise Unauthorized("Your account no longer exists.") from None
     except asyncpg.CheckViolationError as exc:
         if exc.constraint_name == "reservations_booking_limit":
-            limit = int(exc.detail)
-            held = f"{limit} upcoming booking{'' if limit == 1 else 's'}"
-            raise BookingLimitReached(
-                f"You already hold {held}, the most the lot allows per driver. "
-                "Release one, or wait until one has ended, to book another."
-            ) from None
+            raise refusals.booking_limit_reached(int(exc.detail)) from None
         if exc.constraint_name == "reservations_spot_closed":
             number = await db.fetchval(SPOT_NUMBER, spot_id)
-            raise SpotClosed(
-                f"Spot #{number} is closed for {slot.describe()}. Please pick another spot or time."
-            ) from None
+            raise refusals.spot_closed(number, slot.describe()) from None
         raise
     if row is not None:
         return dict(row)
     why = await db.fetchrow(WHY_NOT_BOOKED, spot_id, slot.start, user_id)
     last_day = lot_today + timedelta(days=why["booking_horizon_days"])
     if slot.start.date() > last_day:
-        raise ValidationFailed(
-            f"Bookings open {why['booking_horizon_days']} days ahead; "
-            f"the last bookable day is {last_day.isoformat()}."
-        )
+        raise refusals.beyond_horizon(why["booking_horizon_days"], last_day)
     if why["spot_number"] is None:
         # No such spot. (A driver's own booking in this slot can conflict
         # before the foreign key on spot_id is checked.)
         raise SpotNotFound(f"Spot {spot_id} does not exist.")
     if user_id is not None and why["holder_id"] == user_id:
-        who = "You have" if driver_name is None else f"{driver_name} has"
-        raise SlotTaken(f"{who} already booked Spot #{why['spot_number']} for {slot.describe()}.")
+        raise refusals.already_yours(why["spot_number"], slot.describe(), driver_name)
     if why["holder_id"] is None and why["own_spot_number"] is not None:
-        if driver_name is None:
-            raise AlreadyBookedInSlot(
-                f"You already have Spot #{why['own_spot_number']} booked for "
-                f"{slot.describe()}. Release it first to book another spot."
-            )
-        raise AlreadyBookedInSlot(
-            f"{driver_name} already has Spot #{why['own_spot_number']} booked for "
-            f"{slot.describe()}; a driver holds one spot per slot."
-        )
+        raise refusals.one_spot_per_slot(why["own_spot_number"], slot.describe(), driver_name)
     # Held by someone else, or held a moment ago and released since: either way,
     # this request lost the race.
-    raise SlotTaken(
-        f"Spot #{why['spot_number']} is already booked for {slot.describe()}. "
-        "Please pick another spot or time."
-    )
+    raise refusals.slot_taken(why["spot_number"], slot.describe())
 
 
 async def complete(db: Db, *, reservation_id: int, user_id: int) -> dict[str, Any]:
