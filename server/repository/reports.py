@@ -11,17 +11,20 @@ from asyncpg.cursor import Cursor
 
 from ..db import Db, Pool
 
-EXPORT_OWN = """
-SELECT r.id, s.spot_number, s.floor_number, r.start_time, r.end_time, r.status,
-       r.created_at, r.checked_in_at, r.completed_at, r.released_by, r.release_reason
+# What both exports begin with: the booking, its spot and its time.
+_EXPORT_BOOKING = "r.id, s.spot_number, s.floor_number, r.start_time, r.end_time, r.status"
+
+EXPORT_OWN = f"""
+SELECT {_EXPORT_BOOKING},
+       r.checked_in_at, r.completed_at, r.released_by, r.release_reason
 FROM reservations r JOIN spots s ON s.id = r.spot_id
 WHERE r.user_id = $1
 ORDER BY r.start_time, r.id
 """
 
 # Everyone's reservations starting in [start, end), for the attendant.
-EXPORT_ALL = """
-SELECT r.id, s.spot_number, s.floor_number, r.start_time, r.end_time, r.status,
+EXPORT_ALL = f"""
+SELECT {_EXPORT_BOOKING},
        COALESCE(h.display_name, r.guest_name) AS holder, h.email AS holder_email,
        r.licence_plate, c.display_name AS created_by, r.created_at, r.checked_in_at,
        r.completed_at, r.released_by, r.release_reason

@@ -26,35 +26,26 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
-# (CSV header, column of the export query), in order.
-OWN_COLUMNS = (
-    ("id", "id"),
-    ("spot_number", "spot_number"),
-    ("floor", "floor_number"),
-    ("start", "start_time"),
-    ("end", "end_time"),
-    ("status", "status"),
-    ("completed_at", "completed_at"),
-    ("released_by", "released_by"),
-    ("release_reason", "release_reason"),
-    ("checked_in_at", "checked_in_at"),
+# Each CSV header names its column of the export query, but for these, which
+# keep the spreadsheet's headers short.
+_QUERY_COLUMN = {"floor": "floor_number", "start": "start_time", "end": "end_time"}
+
+
+def _columns(*headers: str) -> tuple[tuple[str, str], ...]:
+    """(CSV header, column of the export query), in order."""
+    return tuple((header, _QUERY_COLUMN.get(header, header)) for header in headers)
+
+
+# Both exports open with the booking's spot and time; the orders after that
+# are the files' published layouts, so they stay as they are.
+_BOOKING = ("id", "spot_number", "floor", "start", "end", "status")
+OWN_COLUMNS = _columns(
+    *_BOOKING, "completed_at", "released_by", "release_reason", "checked_in_at"
 )
-ALL_COLUMNS = (
-    ("id", "id"),
-    ("spot_number", "spot_number"),
-    ("floor", "floor_number"),
-    ("start", "start_time"),
-    ("end", "end_time"),
-    ("status", "status"),
-    ("holder", "holder"),
-    ("holder_email", "holder_email"),
-    ("licence_plate", "licence_plate"),
-    ("created_by", "created_by"),
-    ("created_at", "created_at"),
-    ("checked_in_at", "checked_in_at"),
-    ("completed_at", "completed_at"),
-    ("released_by", "released_by"),
-    ("release_reason", "release_reason"),
+ALL_COLUMNS = _columns(
+    *_BOOKING,
+    "holder", "holder_email", "licence_plate", "created_by", "created_at",
+    "checked_in_at", "completed_at", "released_by", "release_reason",
 )
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
