@@ -1,4 +1,5 @@
 // REST client for the parking API: JSON in and out, Bearer auth, throws ApiError on failure.
+// A 401 is handled here, once: onUnauthorized() ends the session before the error is thrown.
 
 const NETWORK_ERROR_MESSAGE = 'Could not reach the server. Please check your connection and try again.';
 
@@ -20,7 +21,7 @@ function filenameFromDisposition(header) {
   return quoted ? quoted[1] : null;
 }
 
-export function createApi({ getToken }) {
+export function createApi({ getToken, onUnauthorized }) {
   // One controller for the island's lifetime: abort() drops every in-flight request on unmount.
   const controller = new AbortController();
 
@@ -42,6 +43,9 @@ export function createApi({ getToken }) {
       throw new ApiError(0, 'network_error', NETWORK_ERROR_MESSAGE);
     }
     if (!response.ok) {
+      if (response.status === 401) {
+        onUnauthorized(); // the island is unmounted by now: the caller's handling shows nothing
+      }
       // Error bodies are {"error": {"code", "message"}}; a proxy's HTML error page is not JSON.
       const data = await response.json().catch(() => null);
       const error = data?.error ?? {};

@@ -1,18 +1,13 @@
 // Arrivals: whether a booking's check-in window is open, and the driver's "I've arrived".
-// The window is the server's rule (15 minutes before the slot starts until it ends). The
-// page offers check-in only while it is open, and a refusal shows the server's message.
+// The window is the server's rule (from GET /lot's limits.check_in_opens_minutes_before
+// before the slot starts until it ends). The page offers check-in only while it is open,
+// and a refusal shows the server's message.
 import { reactive } from 'vue';
 
-const CHECK_IN_OPENS_BEFORE_MS = 15 * 60_000;
 // Windows open and close on the minute: a tick this often shows or hides the button in time.
 const TICK_MS = 15_000;
 
-// The instant, in ms, from which the slot's booking may be checked in.
-export function checkInOpensAt(slot) {
-  return Date.parse(slot.start_time) - CHECK_IN_OPENS_BEFORE_MS;
-}
-
-export function createArrivals({ api, store, onUnauthorized }) {
+export function createArrivals({ api, store }) {
   const state = reactive({
     now: Date.now(), // the clock the windows are read against, ticking every TICK_MS
     sending: new Set(), // reservation ids with a check-in in flight
@@ -21,8 +16,15 @@ export function createArrivals({ api, store, onUnauthorized }) {
     state.now = Date.now();
   }, TICK_MS);
 
+  // The instant, in ms, from which the slot's booking may be checked in. The grid is read
+  // after the lot's calendar, so a slot shown has its window known.
+  function opensAt(slot) {
+    const minutes = store.state.calendar?.limits.check_in_opens_minutes_before ?? 0;
+    return Date.parse(slot.start_time) - minutes * 60_000;
+  }
+
   function isOpen(slot) {
-    return checkInOpensAt(slot) <= state.now && state.now < Date.parse(slot.end_time);
+    return opensAt(slot) <= state.now && state.now < Date.parse(slot.end_time);
   }
 
   // The driver's own booking. A check-in in flight ignores further taps: one gesture, one intent.
@@ -36,12 +38,8 @@ export function createArrivals({ api, store, onUnauthorized }) {
       const reservation = await api.checkIn(reservationId);
       store.showCheckedIn(spot.id, slot.start_time, reservation.checked_in_at);
     } catch (error) {
-      if (error.status === 401) {
-        onUnauthorized();
-      } else {
-        store.showNotice(error.message); // e.g. the window has closed, or the booking was released
-        store.refresh();
-      }
+      store.showNotice(error.message); // e.g. the window has closed, or the booking was released
+      store.refresh();
     } finally {
       state.sending.delete(reservationId);
     }
@@ -51,5 +49,5 @@ export function createArrivals({ api, store, onUnauthorized }) {
     clearInterval(ticker);
   }
 
-  return { state, isOpen, checkIn, stop };
+  return { state, opensAt, isOpen, checkIn, stop };
 }

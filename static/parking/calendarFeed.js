@@ -5,7 +5,7 @@
 // console, a link's href or any other attribute.
 import { reactive } from 'vue';
 
-export function createCalendarFeed({ api, onUnauthorized }) {
+export function createCalendarFeed({ api }) {
   const state = reactive({
     url: null, // the link made in this page, or null
     busy: false, // a link is being made
@@ -25,11 +25,7 @@ export function createCalendarFeed({ api, onUnauthorized }) {
       // server's idea of its address may be the inside of a proxy.
       state.url = new URL(path, window.location.origin).href;
     } catch (error) {
-      if (error.status === 401) {
-        onUnauthorized();
-      } else {
-        state.error = error.message;
-      }
+      state.error = error.message;
     } finally {
       state.busy = false;
     }

@@ -2,8 +2,8 @@
 // releasing with a reason, closing and reopening spots, adding spots and setting the
 // lot's rules. The grid itself, and the rules as read, stay in the grid's store.
 //
-// Writes throw the API's error, after handling a 401, so the form that asked can show
-// the server's message where the attendant is looking.
+// Writes throw the API's error (the API client has handled a 401), so the form that asked
+// can show the server's message where the attendant is looking.
 import { reactive } from 'vue';
 import { formatWindow } from './format.js';
 
@@ -12,7 +12,7 @@ function plural(count, noun) {
 }
 
 // onChange() is called when occupancy may have changed: the chart refreshes on it.
-export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) {
+export function createDesk({ api, store, onChange = () => {} }) {
   const state = reactive({
     menu: null, // the cell menu: {spot, slot, intent: 'book' | 'release', reservationId, holder}, or null
     drivers: [], // whom a booking can be for: GET /admin/users, drivers only
@@ -21,23 +21,11 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
     closing: null, // a closure awaiting confirmation: {spot, startTime, endTime, reason, window}
   });
 
-  // Runs a request; a 401 ends the session, and every error reaches the caller.
-  async function send(request) {
-    try {
-      return await request();
-    } catch (error) {
-      if (error.status === 401) {
-        onUnauthorized();
-      }
-      throw error;
-    }
-  }
-
   const timezone = () => store.state.timezone;
 
   async function loadDrivers() {
     try {
-      const { users } = await send(api.listUsers);
+      const { users } = await api.listUsers();
       state.drivers = users.filter((user) => user.role === 'driver');
     } catch {
       // The menu says so: it offers no driver until the list arrives.
@@ -46,7 +34,7 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
 
   async function loadClosures() {
     try {
-      state.closures = (await send(api.listClosures)).closures;
+      state.closures = (await api.listClosures()).closures;
       state.closuresFailed = false;
     } catch {
       state.closuresFailed = true;
@@ -74,11 +62,9 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
   // After a refused write the grid may be stale (the slot was taken, or closed): reload it.
   async function writeToCell(request) {
     try {
-      return await send(request);
+      return await request();
     } catch (error) {
-      if (error.status !== 401) {
-        store.refresh();
-      }
+      store.refresh();
       throw error;
     }
   }
@@ -118,7 +104,7 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
     if (!fromDate || !toDate) {
       throw new Error('Choose the first and the last day of the closure.');
     }
-    const [first, last] = await Promise.all([send(() => api.getSpots(fromDate)), send(() => api.getSpots(toDate))]);
+    const [first, last] = await Promise.all([api.getSpots(fromDate), api.getSpots(toDate)]);
     const startTime = first.slots[firstSlot].start_time;
     const endTime = last.slots[lastSlot].end_time;
     if (Date.parse(endTime) <= Date.parse(startTime)) {
@@ -135,7 +121,7 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
   async function confirmClosure() {
     const { spot, startTime, endTime, reason, window } = state.closing;
     cancelClosure();
-    const { released } = await send(() => api.createClosure({ spotId: spot.id, startTime, endTime, reason }));
+    const { released } = await api.createClosure({ spotId: spot.id, startTime, endTime, reason });
     store.showNotice(`Spot ${spot.spot_number} is closed ${window}; ${plural(released.length, 'booking')} released.`);
     loadClosures();
     store.refresh();
@@ -144,7 +130,7 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
 
   async function reopen(closure) {
     try {
-      await send(() => api.deleteClosure(closure.id));
+      await api.deleteClosure(closure.id);
       const window = formatWindow(closure.start_time, closure.end_time, timezone());
       store.showNotice(`Spot ${closure.spot_number} is open again ${window}.`);
     } finally {
@@ -154,7 +140,7 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
   }
 
   async function addSpot({ spotNumber, floorNumber, type }) {
-    const spot = await send(() => api.addSpot({ spotNumber, floorNumber, type }));
+    const spot = await api.addSpot({ spotNumber, floorNumber, type });
     store.showNotice(`Spot ${spot.spot_number} added on floor ${spot.floor_number}.`);
     store.refresh();
     onChange();
@@ -162,7 +148,7 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
 
   // changes: only the rules that change; every open page is told (rules.changed).
   async function changeRules(changes) {
-    const rules = await send(() => api.changeRules(changes));
+    const rules = await api.changeRules(changes);
     store.showRules(rules);
     return rules;
   }
@@ -174,8 +160,12 @@ export function createDesk({ api, store, onUnauthorized, onChange = () => {} }) 
     }
   }
 
+  // The server's limits on what the forms send (GET /lot), or null until the calendar is read.
+  const limits = () => store.state.calendar?.limits ?? null;
+
   return {
     state,
+    limits,
     loadClosures,
     openCellMenu,
     closeCellMenu,

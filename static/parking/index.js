@@ -44,20 +44,19 @@ export function mount(el, options) {
     }
   };
 
-  const api = createApi({ getToken });
+  const api = createApi({ getToken, onUnauthorized: unauthorized });
   const admin = currentUser?.role === 'admin';
-  const stats = createStatsStore({ api, onUnauthorized: unauthorized });
+  const stats = createStatsStore({ api });
   const store = createStore({
     api,
     loadGrid: admin ? api.getBoard : api.getSpots,
     exportHistory: admin ? api.exportAll : api.exportHistory,
     initialDate,
-    onUnauthorized: unauthorized,
     onChange: stats.refreshSoon,
   });
-  const desk = admin ? createDesk({ api, store, onUnauthorized: unauthorized, onChange: stats.refreshSoon }) : null;
-  const arrivals = createArrivals({ api, store, onUnauthorized: unauthorized });
-  const calendarFeed = admin ? null : createCalendarFeed({ api, onUnauthorized: unauthorized });
+  const desk = admin ? createDesk({ api, store, onChange: stats.refreshSoon }) : null;
+  const arrivals = createArrivals({ api, store });
+  const calendarFeed = admin ? null : createCalendarFeed({ api });
   const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
 
   // The host hears of a new calendar, or of a date the island moved to, and of nothing

@@ -4,7 +4,7 @@ import { reactive } from 'vue';
 // A burst of grid changes (a resync, several drivers booking) costs one request.
 const REFRESH_DELAY_MS = 1000;
 
-export function createStatsStore({ api, onUnauthorized }) {
+export function createStatsStore({ api }) {
   const state = reactive({
     stats: null, // the last GET /stats answer, or null before the first one
     failed: false, // the latest load failed; the last good answer, if any, stays shown
@@ -26,10 +26,8 @@ export function createStatsStore({ api, onUnauthorized }) {
         state.stats = stats;
         state.failed = false;
       }
-    } catch (error) {
-      if (error.status === 401) {
-        onUnauthorized();
-      } else if (loadId === latestLoad && !stopped) {
+    } catch {
+      if (loadId === latestLoad && !stopped) {
         state.failed = true;
       }
     }

@@ -45,11 +45,10 @@ export function createStore({
   loadGrid = api.getSpots,
   exportHistory = api.exportHistory,
   initialDate,
-  onUnauthorized,
   onChange = () => {},
 }) {
   const state = reactive({
-    calendar: null, // the lot's calendar, GET /lot: {timezone, today, last_bookable_day, slots}
+    calendar: null, // the lot's calendar, GET /lot: {timezone, today, last_bookable_day, slots, limits}
     rules: null, // the lot's rules, GET /rules, or null until read
     date: initialDate, // the selected date in the lot's calendar, YYYY-MM-DD
     timezone: null,
@@ -82,20 +81,14 @@ export function createStore({
   }
 
   function showError(error) {
-    if (error.status === 401) {
-      onUnauthorized();
-    } else {
-      state.notice = error.message;
-    }
+    state.notice = error.message;
   }
 
   // After a failed write the grid cannot be trusted (a lost response may even hide a
   // success, and "slot taken" may mean taken by you in another tab): reload it.
   function writeFailed(error) {
     showError(error);
-    if (error.status !== 401) {
-      refresh();
-    }
+    refresh();
   }
 
   // Returns whether the snapshot could be read.

@@ -1,6 +1,4 @@
 // The cell menu's booking: for a driver picked from the users, or for a walk-in (name and plate).
-const MAX_GUEST_NAME = 100; // the server's limits
-const MAX_LICENCE_PLATE = 16;
 
 export const BookForForm = {
   props: {
@@ -15,10 +13,14 @@ export const BookForForm = {
       plate: '',
       busy: false,
       error: null,
-      limits: { name: MAX_GUEST_NAME, plate: MAX_LICENCE_PLATE },
     };
   },
   computed: {
+    // The server's limits (GET /lot), so the fields stop where the server would refuse.
+    limits() {
+      const limits = this.desk.limits();
+      return { name: limits?.max_guest_name, plate: limits?.max_licence_plate };
+    },
     drivers() {
       return this.desk.state.drivers;
     },

@@ -3,8 +3,6 @@
 import { formatWindow } from '../format.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 
-const MAX_REASON = 200; // the server's limit
-
 export const ClosuresPanel = {
   components: { ConfirmDialog },
   props: {
@@ -24,10 +22,12 @@ export const ClosuresPanel = {
       error: null,
       reopening: null, // the id of the closure being reopened
       listError: null,
-      maxReason: MAX_REASON,
     };
   },
   computed: {
+    maxReason() {
+      return this.desk.limits()?.max_reason; // the server's limit, GET /lot
+    },
     slotLabels() {
       return this.store.state.calendar?.slots ?? [];
     },

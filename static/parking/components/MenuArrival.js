@@ -1,6 +1,5 @@
 // The cell menu's arrival, for a taken cell: when the holder checked in, or a button that
 // checks them in (walk-ins too) while the window is open, or when it opens.
-import { checkInOpensAt } from '../arrivals.js';
 import { formatClock, formatDay } from '../format.js';
 
 export const MenuArrival = {
@@ -25,7 +24,7 @@ export const MenuArrival = {
       return this.arrivals.isOpen(this.slot);
     },
     opens() {
-      const at = checkInOpensAt(this.slot);
+      const at = this.arrivals.opensAt(this.slot);
       return at > this.arrivals.state.now ? `${formatClock(at, this.timezone)} on ${formatDay(at, this.timezone)}` : null;
     },
   },

@@ -1,16 +1,17 @@
 // The cell menu's release: a required reason (the driver is shown it), confirm.
 
-const MAX_REASON = 200; // the server's limit
-
 export const ReleaseForm = {
   props: {
     desk: { type: Object, required: true },
     armed: { type: Boolean, required: true },
   },
   data() {
-    return { reason: '', busy: false, error: null, maxReason: MAX_REASON };
+    return { reason: '', busy: false, error: null };
   },
   computed: {
+    maxReason() {
+      return this.desk.limits()?.max_reason; // the server's limit, GET /lot
+    },
     ready() {
       return this.armed && !this.busy && this.reason.trim() !== '';
     },
