@@ -65,7 +65,7 @@ class Hub:
         # Every send runs now, to its end: with compression off, aiohttp writes
         # the frame to the transport at once and waits only when the transport
         # is paused, i.e. when the client has stopped reading. A task per socket
-        # (as before) cost more than the sends themselves at thousands of sockets.
+        # costs more than the sends themselves at thousands of sockets.
         stalled = []
         for ws, text in deliveries:
             try:

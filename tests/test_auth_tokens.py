@@ -80,8 +80,8 @@ async def test_public_paths_need_no_token(client):
 
 @pytest.mark.parametrize("path", ["/reservations", "/nope", "/admin/board"])
 async def test_options_without_a_token_is_the_same_401_as_any_method(client, path):
-    # aiohttp-jwt lets OPTIONS through unchecked: anonymous OPTIONS used to map
-    # the API (405 for a real path, 404 for an unknown one, 500 under /admin/).
+    # aiohttp-jwt lets OPTIONS through unchecked: answered as they come, anonymous
+    # OPTIONS would map the API (405 for a real path, 404 for an unknown one).
     response = await client.options(path)
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "unauthorized"

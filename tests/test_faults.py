@@ -375,7 +375,7 @@ async def test_the_sweeper_survives_an_outage_and_then_releases_an_ended_booking
 
 
 # Far above the bounds' sum (command 2 s + release 1 s; readyz 2 s), well
-# below how long a stalled database used to hold a request (12 to 20 s).
+# below how long a stalled database holds a request without them (12 to 20 s).
 STALL_SAFETY_SECONDS = 10
 
 

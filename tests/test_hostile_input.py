@@ -86,5 +86,5 @@ async def test_a_bad_first_socket_message_closes_with_4401_at_once(client, messa
     ws = await client.ws_connect("/ws")
     await ws.send_str(message)
     closed = await ws.receive(timeout=5)
-    # It used to be an HTTP 500 written into the open socket: a protocol error.
+    # A close, not an HTTP 500 written into the open socket, which would be a protocol error.
     assert (closed.type, closed.data) == (aiohttp.WSMsgType.CLOSE, 4401)

@@ -164,7 +164,7 @@ async def test_an_unknown_spot_is_404(client, auth):
 
 
 async def test_an_unknown_spot_is_404_even_when_the_driver_already_holds_the_slot(client, auth, spot_ids):
-    # Regression: the driver-per-slot index conflicted before the spot's foreign key was checked.
+    # The driver-per-slot index can conflict before the spot's foreign key is checked.
     assert (await book(client, auth(), slot_body(spot_ids[1], tomorrow())))[0] == 201
     status, body = await book(client, auth(), slot_body(987654, tomorrow()))
     assert status == 404 and body["error"]["code"] == "spot_not_found"

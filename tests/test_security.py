@@ -206,7 +206,8 @@ async def test_parallel_guesses_get_at_most_the_limits_worth_of_password_checks(
         for n, client in enumerate([first, second] * 30)
     ]
     statuses = sorted(response.status for response in await asyncio.gather(*guesses))
-    # It used to be 60 x 401: every guess was checked before any failure was recorded.
+    # Each guess is counted before its password is checked, so parallel guesses
+    # cannot all be checked before the first failure is recorded.
     assert statuses == [401] * 10 + [429] * 50
 
 
