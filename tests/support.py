@@ -14,7 +14,7 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -185,3 +185,24 @@ async def open_socket(session: Any, url: str, token: str | None) -> Any:
         await ws.send_json({"type": "auth", "token": token})
         assert await receive_json(ws) == {"type": "ready"}
     return ws
+
+
+class RestartableServer:
+    """A server that can be stopped and started again on the same port, as `make run` is."""
+
+    def __init__(self, database_url: str, log_dir: Path) -> None:
+        self.database_url = database_url
+        self.log_dir = log_dir
+        self.port = free_port()
+        self.starts = 0
+        self.running = ExitStack()
+
+    def start(self, jwt_secret: str) -> str:
+        self.starts += 1
+        env = {"DATABASE_URL": self.database_url, "JWT_SECRET": jwt_secret}
+        log_path = self.log_dir / f"server-{self.starts}.log"
+        base_url, _ = self.running.enter_context(server_process(env, log_path, port=self.port))
+        return base_url
+
+    def stop(self) -> None:
+        self.running.close()

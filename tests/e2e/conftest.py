@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support import free_port, server_process
+from tests.support import RestartableServer
 
 # Debian's Chromium when installed; otherwise Playwright's own download.
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
@@ -73,27 +72,6 @@ def afternoon_lot(start_server: Callable[..., str]) -> tuple[str, str]:
     """(base URL, zone) of a server whose lot is in early afternoon and sweeps every second."""
     timezone = afternoon_timezone()
     return start_server(PARKING_TIMEZONE=timezone, SWEEP_INTERVAL_SECONDS="1"), timezone
-
-
-class RestartableServer:
-    """A server that can be stopped and started again on the same port, as `make run` is."""
-
-    def __init__(self, database_url: str, log_dir: Path) -> None:
-        self.database_url = database_url
-        self.log_dir = log_dir
-        self.port = free_port()
-        self.starts = 0
-        self.running = contextlib.ExitStack()
-
-    def start(self, jwt_secret: str) -> str:
-        self.starts += 1
-        env = {"DATABASE_URL": self.database_url, "JWT_SECRET": jwt_secret}
-        log_path = self.log_dir / f"server-{self.starts}.log"
-        base_url, _ = self.running.enter_context(server_process(env, log_path, port=self.port))
-        return base_url
-
-    def stop(self) -> None:
-        self.running.close()
 
 
 @pytest.fixture

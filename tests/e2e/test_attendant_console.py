@@ -9,15 +9,16 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from .test_phone_layout import PHONE_HEIGHT, assert_layout_fits
+from .layout import PHONE_HEIGHT, assert_layout_fits
 from .ui import (
     ADMIN,
     DRIVER1,
     DRIVER2,
     SLOTS,
     cell,
+    cell_menu,
     choose_date,
     day_label,
     insert_past_reservation,
@@ -27,10 +28,6 @@ from .ui import (
 )
 
 LIVE_MS = 1_000  # every change reaches every open grid within a second
-
-
-def cell_menu(page: Page) -> Locator:
-    return page.locator("dialog.cell-menu")
 
 
 def book_for_driver(attendant: Page, spot_number: int, slot: str, driver: str) -> None:

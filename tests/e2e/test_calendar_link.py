@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from .test_phone_layout import PHONE_HEIGHT, assert_layout_fits
+from .layout import PHONE_HEIGHT, assert_layout_fits
 from .ui import DRIVER1, SLOTS, cell, choose_date, sign_in_and_go_live, utc_day
 
 FEED_URL = re.compile(r"^http://127\.0\.0\.1:\d+/calendar/[A-Za-z0-9_-]{43}\.ics$")

@@ -17,8 +17,7 @@ from playwright.sync_api import Locator, Page, Request, expect
 
 from tests.support import run_async
 
-from .test_attendant_console import cell_menu
-from .test_phone_layout import PHONE_HEIGHT, assert_layout_fits
+from .layout import PHONE_HEIGHT, assert_layout_fits
 from .ui import (
     ADMIN,
     DRIVER1,
@@ -26,6 +25,7 @@ from .ui import (
     SLOTS,
     AttendantApi,
     cell,
+    cell_menu,
     day_label,
     insert_booking,
     run_sql,

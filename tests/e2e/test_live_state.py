@@ -8,7 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from playwright.sync_api import Page, expect
 
-from .conftest import RestartableServer
+from tests.support import RestartableServer
+
 from .ui import (
     DRIVER1,
     DRIVER2,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .test_phone_layout import PHONE_HEIGHT, assert_layout_fits
+from .layout import PHONE_HEIGHT, assert_layout_fits
 from .ui import (
     ADMIN,
     DRIVER1,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from .test_phone_layout import assert_layout_fits
+from .layout import assert_layout_fits
 
 
 @pytest.mark.parametrize("path", ["/slots/", "/foo", "/reservations/abc"])

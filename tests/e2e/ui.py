@@ -94,6 +94,11 @@ def release_dialog(page: Page) -> Locator:
     return page.get_by_role("dialog", name="Release this booking?")
 
 
+def cell_menu(page: Page) -> Locator:
+    """The attendant's menu for the cell they tapped."""
+    return page.locator("dialog.cell-menu")
+
+
 def release(page: Page, spot_number: int, slot: str) -> None:
     """Release one's own booking: tap "Yours", then confirm once the button wakes up."""
     cell(page, spot_number, slot).click()
