@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .slots import CHECK_IN_OPENS_BEFORE, Slot, local_time, slots_on
-from .validation import MAX_GUEST_NAME, MAX_LICENCE_PLATE, MAX_REASON
+from .validation import (
+    MAX_FLOOR,
+    MAX_GUEST_NAME,
+    MAX_LICENCE_PLATE,
+    MAX_REASON,
+    MAX_SPOT_NUMBER,
+    MIN_FLOOR,
+)
 
 if TYPE_CHECKING:
     from .repository.users import User
@@ -58,6 +65,9 @@ def lot_json(today: date, last_day: date, tz: ZoneInfo) -> dict[str, Any]:
             "max_reason": MAX_REASON,
             "max_guest_name": MAX_GUEST_NAME,
             "max_licence_plate": MAX_LICENCE_PLATE,
+            "max_spot_number": MAX_SPOT_NUMBER,
+            "min_floor": MIN_FLOOR,
+            "max_floor": MAX_FLOOR,
             "check_in_opens_minutes_before": CHECK_IN_OPENS_BEFORE // timedelta(minutes=1),
         },
     }

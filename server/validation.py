@@ -91,6 +91,9 @@ def string_field(
 MAX_REASON = 200
 MAX_GUEST_NAME = 100
 MAX_LICENCE_PLATE = 16
+MAX_SPOT_NUMBER = 9999
+# Basements to a tall structure.
+MIN_FLOOR, MAX_FLOOR = -20, 200
 
 
 def reason_field(body: dict[str, Any]) -> str:

@@ -15,6 +15,9 @@ from ..settings import SETTINGS
 from ..shapes import closures_json, new_closure_json, rules_json, spot_json
 from ..validation import (
     ID_PARAM,
+    MAX_FLOOR,
+    MAX_SPOT_NUMBER,
+    MIN_FLOOR,
     SPOT_ID_PARAM,
     choice_field,
     date_range,
@@ -28,9 +31,6 @@ from ..validation import (
 routes = web.RouteTableDef()
 
 SPOT_TYPES = ("regular", "handicap")
-MAX_SPOT_NUMBER = 9999
-# Basements to a tall structure.
-MIN_FLOOR, MAX_FLOOR = -20, 200
 
 
 @routes.post("/admin/closures")

@@ -11,6 +11,11 @@ export const AddSpotForm = {
   data() {
     return { spotNumber: '', floorNumber: '', type: 'regular', busy: false, error: null, types: SPOT_TYPES };
   },
+  computed: {
+    limits() {
+      return this.desk.limits(); // the server's ranges of numbers and floors, GET /lot
+    },
+  },
   methods: {
     // A request in flight ignores further submits: one gesture, one intent.
     async submit() {
@@ -41,7 +46,7 @@ export const AddSpotForm = {
               v-model.number="spotNumber"
               type="number"
               min="1"
-              max="9999"
+              :max="limits?.max_spot_number"
               inputmode="numeric"
               required
             />
@@ -52,8 +57,8 @@ export const AddSpotForm = {
               id="new-spot-floor"
               v-model.number="floorNumber"
               type="number"
-              min="-20"
-              max="200"
+              :min="limits?.min_floor"
+              :max="limits?.max_floor"
               inputmode="numeric"
               required
             />
