@@ -1,4 +1,4 @@
-"""server/ reads top-down: no import cycles, and only the app factory imports handlers."""
+"""The code reads top-down: no import cycles, handlers imported by the app only, tests on their own."""
 
 from __future__ import annotations
 
@@ -108,3 +108,20 @@ def test_the_module_map_names_every_server_module():
 def test_the_module_map_names_no_module_that_is_gone():
     gone = {path for path in module_map() if path.endswith(".py") and not (PROJECT_ROOT / path).exists()}
     assert gone == set()
+
+
+def test_no_test_module_imports_another_test_module_or_a_conftest():
+    # Shared helpers live in helper modules (tests/support.py, tests/e2e/ui.py, ...),
+    # fixtures in conftests: a test module reads on its own.
+    paths = sorted((PROJECT_ROOT / "tests").rglob("*.py"))
+    modules = {module_name(path) for path in paths}
+    borrowed = {
+        module_name(path): sorted(
+            name
+            for name in imported_modules(path, modules)
+            if name.rpartition(".")[2].startswith("test_") or name.endswith("conftest")
+        )
+        for path in paths
+        if path.name.startswith("test_")
+    }
+    assert {module: names for module, names in borrowed.items() if names} == {}
