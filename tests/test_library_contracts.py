@@ -14,6 +14,7 @@ import inspect
 
 import aiohttp
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 from aiohttp.test_utils import TestServer
 
 from server.connections import ACCEPT_EXHAUSTED, ConnectionCap, JsonErrorsRequestHandler
@@ -73,6 +74,8 @@ async def test_aiohttp_handler_takes_the_caps_class_and_keeps_its_error_hook():
     ]
     assert callable(web.RequestHandler.log_exception)
     assert callable(web.RequestHandler.connection_lost)
+    # handle_error tells an answer under way by the writer's output, as aiohttp's own does.
+    assert "output_size" in vars(AbstractStreamWriter)
 
 
 def test_asyncio_still_reports_a_failed_accept_with_the_message_the_log_filter_matches():
