@@ -32,7 +32,7 @@ from .login import (
 from .session_secret import session_secret
 from .settings import SETTINGS, Settings
 from .sweeper import Sweeper
-from .views import admin_board, admin_lot, calendar, drivers, me, reports, session
+from .views import admin_board, admin_lot, calendar, drivers, me, reports, session, waitlist
 
 # Every JSON body this API accepts is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -66,7 +66,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
     # Sockets must close before aiohttp waits for handlers to finish on shutdown.
     app.on_shutdown.append(_close_sockets)
-    for module in (session, drivers, reports, me, calendar, admin_board, admin_lot, realtime):
+    for module in (session, drivers, reports, me, calendar, admin_board, admin_lot, waitlist, realtime):
         app.add_routes(module.routes)
     frontend.setup(app, settings.static_dir)
     app.on_response_prepare.append(frontend.security_headers)

@@ -81,6 +81,10 @@ class TokenNotFound(NotFound):
     code = "token_not_found"
 
 
+class WaitlistEntryNotFound(NotFound):
+    code = "waitlist_entry_not_found"
+
+
 class SlotTaken(ApiError):
     status, code = 409, "slot_taken"
 
@@ -99,6 +103,16 @@ class SpotNumberTaken(ApiError):
 
 class BookingLimitReached(ApiError):
     status, code = 409, "booking_limit_reached"
+
+
+class SlotAvailable(ApiError):
+    """A driver asked to wait for a slot in which a matching spot is free."""
+
+    status, code = 409, "slot_available"
+
+
+class AlreadyWaiting(ApiError):
+    status, code = 409, "already_waiting"
 
 
 class CheckInClosed(ApiError):

@@ -21,6 +21,8 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
     "closure.deleted": ("type", "closure_id", "spot_id", "spot_number", "start_time", "end_time"),
     "spot.created": ("type", "spot_id", "spot_number", "floor_number", "spot_type"),
     "spot.updated": ("type", "spot_id", "spot_number", "floor_number", "spot_type"),
+    # Which line moved, never whose entry: drivers in it refetch their place.
+    "waitlist.changed": ("type", "start_time", "end_time"),
     "rules.changed": (
         "type", "max_upcoming_per_driver", "booking_horizon_days", "no_show_grace_minutes",
     ),

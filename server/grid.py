@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from . import repository, slots
 from .db import Db
-from .shapes import grid_json
+from .shapes import grid_json, waiting_counts_json
 
 
 async def day_grid(
@@ -18,4 +18,9 @@ async def day_grid(
     day_start, day_end = slots.day_bounds(day, tz)
     now = datetime.now(UTC)
     rows = await repository.spots.grid(db, day_start=day_start, day_end=day_end, now=now)
-    return grid_json(day, tz, rows, now=now, user_id=user_id, board=board)
+    grid = grid_json(day, tz, rows, now=now, user_id=user_id, board=board)
+    if board:
+        # The attendant's board also counts who waits for each slot; drivers never see it.
+        waiting = await repository.waitlist.waiting_by_slot(db, start=day_start, end=day_end)
+        grid["waitlist"] = waiting_counts_json(waiting, tz)
+    return grid

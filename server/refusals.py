@@ -10,8 +10,10 @@ from datetime import date
 
 from .errors import (
     AlreadyBookedInSlot,
+    AlreadyWaiting,
     BookingLimitReached,
     CheckInClosed,
+    SlotAvailable,
     SlotTaken,
     SpotClosed,
     ValidationFailed,
@@ -82,3 +84,17 @@ def check_in_after_release(released_by: str) -> CheckInClosed:
 
 def check_in_outside_window(window: str) -> CheckInClosed:
     return CheckInClosed(f"Check-in for this booking is open {window}.")
+
+
+def already_booked_so_no_wait(own_spot_number: int, when: str) -> AlreadyBookedInSlot:
+    """A driver asked to wait for a slot in which they hold a spot."""
+    return AlreadyBookedInSlot(f"You already have Spot #{own_spot_number} booked for {when}.")
+
+
+def slot_available(spot_type: str, named_spot: bool, when: str) -> SlotAvailable:
+    which = "That spot" if named_spot else f"A {spot_type} spot"
+    return SlotAvailable(f"{which} is free for {when}: book it instead.")
+
+
+def already_waiting(when: str) -> AlreadyWaiting:
+    return AlreadyWaiting(f"You are already in line for {when}.")

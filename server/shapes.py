@@ -192,6 +192,7 @@ def reservation_json(
         "completed_at": local_time(row["completed_at"], tz),
         "released_by": row["released_by"],
         "release_reason": row["release_reason"],
+        "from_waitlist": row["from_waitlist"],
     }
     if with_holder:
         body["holder"] = holder_json(row)
@@ -209,6 +210,49 @@ def closures_json(closures: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any
 def new_closure_json(closure: dict[str, Any], released: list[int], tz: ZoneInfo) -> dict[str, Any]:
     """A new closure, and the bookings it released."""
     return {"closure": closure_json(closure, tz), "released": released}
+
+
+def booking_for_someone_json(
+    reservation: dict[str, Any], tz: ZoneInfo, *, waiting_in_line: int
+) -> dict[str, Any]:
+    """The attendant's new booking, and how many drivers were waiting for its slot."""
+    return {**reservation_json(reservation, tz, with_holder=True), "waiting_in_line": waiting_in_line}
+
+
+def waitlist_entry_json(
+    entry: dict[str, Any], tz: ZoneInfo, *, with_user: bool = False
+) -> dict[str, Any]:
+    """A place in line; the attendant's form also names the driver waiting."""
+    body = {
+        "id": entry["id"],
+        "start_time": local_time(entry["start_time"], tz),
+        "end_time": local_time(entry["end_time"], tz),
+        "spot_id": entry["spot_id"],
+        "spot_type": entry["spot_type"],
+        "position": entry["position"],
+        "status": entry["status"],
+        "reservation_id": entry["reservation_id"],
+        "created_at": local_time(entry["created_at"], tz),
+    }
+    if with_user:
+        body["user"] = {
+            "user_id": entry["user_id"],
+            "display_name": entry["display_name"],
+            "email": entry["email"],
+        }
+    return body
+
+
+def waiting_counts_json(counts: list[dict[str, Any]], tz: ZoneInfo) -> list[dict[str, Any]]:
+    """How many drivers wait for each slot that has a line (the attendant's board)."""
+    return [
+        {
+            "start_time": local_time(c["start_time"], tz),
+            "end_time": local_time(c["end_time"], tz),
+            "waiting": c["waiting"],
+        }
+        for c in counts
+    ]
 
 
 def closure_json(closure: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The sweeper: every interval, releases no-shows (when that rule is on) and ended bookings."""
+"""The sweeper: every interval, releases no-shows (when that rule is on) and ended bookings, and ends their lines."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ class Sweeper:
                 # is on was a no-show, not a stay that ran its course.
                 await self.release_no_shows()
                 await self.release_expired()
+                # A line whose slot has ended is over.
+                await repository.waitlist.expire_ended(self._pool)
                 if self._login_window is not None:
                     # Housekeeping: failed sign-ins whose window has ended count for nothing.
                     await repository.users.forget_ended_login_windows(

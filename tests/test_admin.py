@@ -26,6 +26,7 @@ ADMIN_ROUTES = [
     ("POST", "/admin/spots"),
     ("PATCH", "/admin/spots/1"),
     ("PUT", "/admin/rules"),
+    ("GET", "/admin/waitlist"),
 ]
 
 

@@ -60,7 +60,7 @@ def aim_some_cases_at_real_slots_and_reservations(context: HookContext, case: Ca
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
         return case
     body: Any = case.body
-    booking_paths = ("/reservations", "/admin/reservations", "/admin/closures")
+    booking_paths = ("/reservations", "/admin/reservations", "/admin/closures", "/waitlist")
     if case.operation.path in booking_paths and isinstance(body, dict) and isinstance(body.get("spot_id"), int):
         n = body["spot_id"]
         slot = slots_on(tomorrow() + timedelta(days=n % 3), ZoneInfo("UTC"))[n // 3 % 3]
@@ -160,6 +160,10 @@ test_fuzz_list_api_tokens = fuzz("listApiTokens", max_examples=5)
 test_fuzz_revoke_api_token = fuzz("revokeApiToken")
 test_fuzz_rotate_calendar_feed = fuzz("rotateCalendarFeed", max_examples=5)
 test_fuzz_get_calendar_feed = fuzz("getCalendarFeed")
+test_fuzz_join_waitlist = fuzz("joinWaitlist")
+test_fuzz_list_waitlist = fuzz("listWaitlist", max_examples=5)
+test_fuzz_leave_waitlist = fuzz("leaveWaitlist")
+test_fuzz_get_waitlist_lines = fuzz("getWaitlistLines", as_admin=True)
 
 
 def test_every_documented_operation_but_the_websocket_is_fuzzed():

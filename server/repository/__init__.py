@@ -10,6 +10,7 @@ from . import (
     rules,
     spots,
     users,
+    waitlist,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "rules",
     "spots",
     "users",
+    "waitlist",
 ]

@@ -25,7 +25,7 @@ from ..slots import Slot
 RESERVATION_COLUMNS = """
     r.id, r.user_id, r.spot_id, s.spot_number, s.floor_number, r.start_time,
     r.end_time, r.status, r.created_at, r.completed_at, r.released_by,
-    r.release_reason, r.checked_in_at, r.guest_name, r.licence_plate,
+    r.release_reason, r.checked_in_at, r.guest_name, r.licence_plate, r.from_waitlist,
     h.display_name AS holder_name, h.email AS holder_email,
     r.created_by, c.display_name AS created_by_name, c.role AS created_by_role
 """

@@ -11,9 +11,9 @@ from ..auth import IDENTITY
 from ..db import POOL
 from ..errors import UserNotFound, ValidationFailed
 from ..responses import json_response
-from ..settings import SETTINGS
 from ..grid import day_grid
-from ..shapes import reservation_json, users_json
+from ..settings import SETTINGS
+from ..shapes import booking_for_someone_json, reservation_json, users_json
 from ..validation import (
     ID_PARAM,
     booking_fields,
@@ -58,8 +58,11 @@ async def book_for_someone(request: web.Request) -> web.Response:
         )
     else:
         reservation = await repository.reservations.book(pool, **booking, **guest_fields(body))
+    # The waitlist does not bind the attendant, who decides at the gate; the
+    # answer says how many drivers were waiting for this slot.
+    waiting = await repository.waitlist.waiting_in_slot(pool, start=booking["slot"].start)
     return json_response(
-        reservation_json(reservation, settings.tz, with_holder=True),
+        booking_for_someone_json(reservation, settings.tz, waiting_in_line=waiting),
         status=201,
         headers={"Location": f"/admin/reservations/{reservation['id']}"},
     )
