@@ -89,9 +89,18 @@ export function createApi({ getToken, onUnauthorized }) {
     getStats: () => request('GET', '/stats'),
     exportHistory: () => download('/reservations/export.csv', DEFAULT_EXPORT_FILENAME),
 
+    // The caller's places in line, {entries: [{id, start_time, end_time, position, status, reservation_id, ...}]}.
+    listWaitlist: () => request('GET', '/waitlist'),
+    // Waits for any regular spot of a full slot; 409 slot_available if one is free after all.
+    joinWaitlist: ({ startTime, endTime }) => request('POST', '/waitlist', { start_time: startTime, end_time: endTime }),
+    leaveWaitlist: (entryId) => request('DELETE', `/waitlist/${entryId}`),
+    getReservation: (reservationId) => request('GET', `/reservations/${reservationId}`),
+
     // The attendant's console (role admin): the board says who holds each cell.
     getBoard: (date) => request('GET', `/admin/board?date=${encodeURIComponent(date)}`),
     listUsers: () => request('GET', '/admin/users'),
+    // Who waits for each slot of a day, in order: {date, entries: [{start_time, position, user, ...}]}.
+    getWaitlistLines: (date) => request('GET', `/admin/waitlist?date=${encodeURIComponent(date)}`),
     // For a driver (userId) or a walk-in (guest: {name, licence_plate}), exactly one of them.
     bookFor: ({ spotId, startTime, endTime, userId, guest }) =>
       request('POST', '/admin/reservations', {

@@ -8,6 +8,7 @@ import { createEventHandler } from './events.js';
 import { connectSocket } from './socket.js';
 import { createStatsStore } from './stats.js';
 import { createStore } from './store.js';
+import { createWaitlist } from './waitlist.js';
 import { ParkingGrid } from './components/ParkingGrid.js';
 
 // How long the socket may be down before the page says live updates are paused.
@@ -58,6 +59,7 @@ export function mount(el, options) {
   const arrivals = createArrivals({ api, store });
   const calendarFeed = admin ? null : createCalendarFeed({ api });
   const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
+  const waitlist = createWaitlist({ api, store, admin });
 
   // The host hears of a new calendar, or of a date the island moved to, and of nothing
   // else: rebuilding a native select closes it under the driver's finger.
@@ -103,6 +105,7 @@ export function mount(el, options) {
       stats.refreshSoon();
       store.loadRules();
       desk?.loadClosures();
+      waitlist.load();
       if (await resync()) {
         store.resumeLiveUpdates();
       }
@@ -116,6 +119,10 @@ export function mount(el, options) {
       } else {
         applyEvent(event);
         desk?.applyEvent(event);
+        waitlist.applyEvent(event);
+        if (admin && event.type === 'waitlist.changed') {
+          store.refresh(); // the board's counts of who waits
+        }
       }
     },
     onUnauthorized: unauthorized,
@@ -125,7 +132,7 @@ export function mount(el, options) {
   resync();
   stats.refresh();
 
-  const app = createApp(ParkingGrid, { store, stats, arrivals, desk, calendarFeed });
+  const app = createApp(ParkingGrid, { store, stats, arrivals, desk, calendarFeed, waitlist });
   app.mount(el);
 
   function unmount() {

@@ -61,6 +61,7 @@ export function createStore({
     releasing: null, // {spot, slot} the driver is asked to confirm releasing, or null
     paused: false, // live updates are off (the socket has been down a while); the grid may be stale
     downloading: false, // the history export is on its way
+    waiting: [], // the attendant's board: how many drivers wait per slot, [{start_time, end_time, waiting}]
   });
   let latestLoad = 0;
   const quietTimers = new Map(); // key in state.quiet -> the timer that ends its quiet
@@ -103,6 +104,7 @@ export function createStore({
         state.timezone = snapshot.timezone;
         state.slots = snapshot.slots;
         state.spots = snapshot.spots.map((spot) => ({ ...spot, slots: spot.slots.map(toGridSlot) }));
+        state.waiting = snapshot.waitlist ?? [];
       }
       return true;
     } catch (error) {
@@ -193,9 +195,15 @@ export function createStore({
 
   function release(spot, slot) {
     return withPending(spot, slot, async () => {
+      const { reservationId } = slot;
       try {
-        await api.completeReservation(slot.reservationId);
-        updateSlot(spot.id, slot.start_time, { state: stateAfterRelease(slot.end_time), reservationId: null });
+        await api.completeReservation(reservationId);
+        // The events may have come first, and the slot may be someone else's already: the
+        // waitlist hands a freed spot on in the release's own transaction.
+        const current = findSlot(spot.id, slot.start_time);
+        if (current?.state === 'mine' && current.reservationId === reservationId) {
+          updateSlot(spot.id, slot.start_time, { state: stateAfterRelease(slot.end_time), reservationId: null });
+        }
         onChange();
       } catch (error) {
         writeFailed(error);

@@ -9,15 +9,17 @@ import { CellMenu } from './CellMenu.js';
 import { OccupancyChart } from './OccupancyChart.js';
 import { ReleaseDialog } from './ReleaseDialog.js';
 import { SlotCell } from './SlotCell.js';
+import { WaitlistPanel } from './WaitlistPanel.js';
 
 export const ParkingGrid = {
-  components: { ArrivalControl, AttendantDesk, CalendarLink, CellMenu, OccupancyChart, ReleaseDialog, SlotCell },
+  components: { ArrivalControl, AttendantDesk, CalendarLink, CellMenu, OccupancyChart, ReleaseDialog, SlotCell, WaitlistPanel },
   props: {
     store: { type: Object, required: true },
     stats: { type: Object, required: true },
     arrivals: { type: Object, required: true },
     desk: { type: Object, default: null }, // the attendant's
     calendarFeed: { type: Object, default: null }, // a driver's
+    waitlist: { type: Object, required: true },
   },
   computed: {
     state() {
@@ -75,6 +77,7 @@ export const ParkingGrid = {
           Tap a free cell to book it for a driver or a walk-in, a taken one to check them in or release it.
         </p>
         <p v-if="limitText" class="parking-timezone">{{ limitText }}</p>
+        <WaitlistPanel :waitlist="waitlist" :store="store" :admin="desk !== null" />
         <div class="parking-grid-scroll">
           <table class="parking-grid">
             <thead>
