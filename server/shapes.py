@@ -243,6 +243,19 @@ def waitlist_entry_json(
     return body
 
 
+def new_waitlist_entry_json(entry: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    return {"entry": waitlist_entry_json(entry, tz)}
+
+
+def waitlist_json(entries: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
+    return {"entries": [waitlist_entry_json(e, tz) for e in entries]}
+
+
+def waitlist_lines_json(day: date, entries: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
+    """The attendant's view of a day's lines: every waiting entry, with the driver's name."""
+    return {"date": day.isoformat(), "entries": [waitlist_entry_json(e, tz, with_user=True) for e in entries]}
+
+
 def waiting_counts_json(counts: list[dict[str, Any]], tz: ZoneInfo) -> list[dict[str, Any]]:
     """How many drivers wait for each slot that has a line (the attendant's board)."""
     return [

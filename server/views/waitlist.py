@@ -11,7 +11,7 @@ from ..auth import IDENTITY
 from ..db import POOL
 from ..responses import json_response
 from ..settings import SETTINGS
-from ..shapes import waitlist_entry_json
+from ..shapes import new_waitlist_entry_json, waitlist_json, waitlist_lines_json
 from ..validation import ID_PARAM, choice_field, date_param, instant_field, int_field, json_object, path_id
 
 routes = web.RouteTableDef()
@@ -39,7 +39,7 @@ async def join_waitlist(request: web.Request) -> web.Response:
         lot_timezone=settings.parking_timezone,
     )
     return json_response(
-        {"entry": waitlist_entry_json(entry, settings.tz)},
+        new_waitlist_entry_json(entry, settings.tz),
         status=201,
         headers={"Location": f"/waitlist/{entry['id']}"},
     )
@@ -49,7 +49,7 @@ async def join_waitlist(request: web.Request) -> web.Response:
 async def list_waitlist(request: web.Request) -> web.Response:
     entries = await repository.waitlist.list_own(request.app[POOL], user_id=request[IDENTITY].user_id)
     tz = request.app[SETTINGS].tz
-    return json_response({"entries": [waitlist_entry_json(e, tz) for e in entries]})
+    return json_response(waitlist_json(entries, tz))
 
 
 @routes.delete(f"/waitlist/{ID_PARAM}")
@@ -67,9 +67,4 @@ async def lines_of_day(request: web.Request) -> web.Response:
     day = date_param(request, "date", slots.today(tz))
     start, end = slots.day_bounds(day, tz)
     entries = await repository.waitlist.lines_of_day(request.app[POOL], start=start, end=end)
-    return json_response(
-        {
-            "date": day.isoformat(),
-            "entries": [waitlist_entry_json(e, tz, with_user=True) for e in entries],
-        }
-    )
+    return json_response(waitlist_lines_json(day, entries, tz))
