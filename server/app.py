@@ -21,6 +21,7 @@ from .embedded import EMBEDDED
 from .errors import error_middleware
 from .hub import HUB, Hub
 from .listener import EventListener
+from .lobby import LOBBY_FEED, LobbyFeed
 from .login import (
     LOGIN_THROTTLE,
     PASSWORD_AUTHENTICATOR,
@@ -32,7 +33,19 @@ from .login import (
 from .session_secret import session_secret
 from .settings import SETTINGS, Settings
 from .sweeper import Sweeper
-from .views import admin_board, admin_lot, calendar, drivers, me, reports, session, waitlist
+from .views import (
+    admin_board,
+    admin_lot,
+    calendar,
+    drivers,
+    gate,
+    lobby,
+    me,
+    reports,
+    session,
+    vehicles,
+    waitlist,
+)
 
 # Every JSON body this API accepts is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -66,7 +79,20 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
     # Sockets must close before aiohttp waits for handlers to finish on shutdown.
     app.on_shutdown.append(_close_sockets)
-    for module in (session, drivers, reports, me, calendar, admin_board, admin_lot, waitlist, realtime):
+    for module in (
+        session,
+        drivers,
+        reports,
+        me,
+        vehicles,
+        calendar,
+        admin_board,
+        admin_lot,
+        gate,
+        lobby,
+        waitlist,
+        realtime,
+    ):
         app.add_routes(module.routes)
     frontend.setup(app, settings.static_dir)
     app.on_response_prepare.append(frontend.security_headers)
@@ -94,7 +120,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _event_listener(app: web.Application) -> AsyncIterator[None]:
-    listener = EventListener(app[db.DATABASE_URL], app[HUB], app[IDENTITIES])
+    feed = LobbyFeed(app[db.POOL], app[HUB], app[SETTINGS].tz)
+    app[LOBBY_FEED] = feed
+    listener = EventListener(app[db.DATABASE_URL], app[HUB], app[IDENTITIES], feed)
     task = asyncio.create_task(listener.run(), name="event-listener")
     try:
         # Serve only once events flow, so no change goes unseen after startup.
@@ -103,6 +131,7 @@ async def _event_listener(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await _stop(task)
+        await feed.stop()
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:

@@ -33,6 +33,9 @@ PUBLIC_PATHS = (
     r"^/static/.*$",
     # A calendar feed: its secret key is the credential (calendar apps send no headers).
     r"^/calendar/[A-Za-z0-9_-]+\.ics$",
+    # The lobby screen and its board: the key in the query is the credential.
+    r"^/lobby$",
+    r"^/lobby/board$",
     # The socket authenticates with its first message (see realtime.py).
     r"^/ws$",
 )

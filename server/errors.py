@@ -85,6 +85,10 @@ class WaitlistEntryNotFound(NotFound):
     code = "waitlist_entry_not_found"
 
 
+class VehicleNotFound(NotFound):
+    code = "vehicle_not_found"
+
+
 class SlotTaken(ApiError):
     status, code = 409, "slot_taken"
 
@@ -117,6 +121,14 @@ class AlreadyWaiting(ApiError):
 
 class CheckInClosed(ApiError):
     status, code = 409, "check_in_closed"
+
+
+class VehicleLimitReached(ApiError):
+    status, code = 409, "vehicle_limit_reached"
+
+
+class PlateAlreadyRegistered(ApiError):
+    status, code = 409, "plate_already_registered"
 
 
 class TooManyAttempts(ApiError):

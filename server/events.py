@@ -27,6 +27,17 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
         "type", "max_upcoming_per_driver", "booking_horizon_days", "no_show_grace_minutes",
     ),
 }
+# Events that change what the lobby board shows (its free spots per slot).
+_LOBBY_TYPES = frozenset(
+    {
+        "reservation.booked",
+        "reservation.released",
+        "closure.created",
+        "closure.deleted",
+        "spot.created",
+        "spot.updated",
+    }
+)
 # What the holder additionally sees of their own reservation.
 _OWNER_FIELDS = (
     "type", "reservation_id", "spot_id", "spot_number", "start_time", "end_time",
@@ -42,6 +53,9 @@ class Audiences:
     public: str | None
     owner_id: int | None = None
     owner: str | None = None
+    # Whether the lobby's board changed. The lobby never gets the event itself,
+    # only the board read again: counts and spot numbers (lobby.LobbyFeed).
+    lobby: bool = False
 
 
 def audiences(event: dict[str, Any]) -> Audiences:
@@ -52,7 +66,13 @@ def audiences(event: dict[str, Any]) -> Audiences:
     owner = None
     if owner_id is not None:
         owner = _dumps({**event, "mine": True}, (*_OWNER_FIELDS, "mine"))
-    return Audiences(admin=_dumps(event), public=public, owner_id=owner_id, owner=owner)
+    return Audiences(
+        admin=_dumps(event),
+        public=public,
+        owner_id=owner_id,
+        owner=owner,
+        lobby=kind in _LOBBY_TYPES,
+    )
 
 
 def _dumps(event: dict[str, Any], fields: tuple[str, ...] | None = None) -> str:

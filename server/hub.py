@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # Application-defined close code (4000-4999): "authenticate again".
 CLOSE_UNAUTHORIZED = 4401
+# The lobby's key was replaced or is unknown: the screen needs its new URL.
+CLOSE_LOBBY_KEY = 4404
 RESYNC = json.dumps({"type": "resync"})
 
 
@@ -35,13 +37,22 @@ class Hub:
 
     def __init__(self) -> None:
         self._clients: dict[web.WebSocketResponse, Client] = {}
+        # Lobby screens: they get the board (lobby.LobbyFeed), never an event.
+        self._lobby: set[web.WebSocketResponse] = set()
         self._closing: set[asyncio.Task[None]] = set()
 
     def add(self, ws: web.WebSocketResponse, client: Client) -> None:
         self._clients[ws] = client
 
+    def add_lobby(self, ws: web.WebSocketResponse) -> None:
+        self._lobby.add(ws)
+
+    def has_lobby(self) -> bool:
+        return bool(self._lobby)
+
     def discard(self, ws: web.WebSocketResponse) -> None:
         self._clients.pop(ws, None)
+        self._lobby.discard(ws)
 
     def publish(self, message: events.Audiences) -> None:
         """Send each socket the form of the event its audience may see, without waiting."""
@@ -59,7 +70,11 @@ class Hub:
 
     def broadcast(self, text: str) -> None:
         """Send the same message to every socket, e.g. resync."""
-        self._send_all([(ws, text) for ws in self._clients])
+        self._send_all([(ws, text) for ws in (*self._clients, *self._lobby)])
+
+    def send_lobby(self, text: str) -> None:
+        """Send the lobby's sockets the board."""
+        self._send_all([(ws, text) for ws in self._lobby])
 
     def _send_all(self, deliveries: list[tuple[web.WebSocketResponse, str]]) -> None:
         # Every send runs now, to its end: with compression off, aiohttp writes
@@ -88,6 +103,11 @@ class Hub:
         """Close the sockets a revoked API token opened."""
         self._disconnect(lambda client: client.token_id == token_id, "token revoked")
 
+    def disconnect_lobby(self) -> None:
+        """Close the lobby's sockets: its key was replaced."""
+        for ws in list(self._lobby):
+            self._drop(ws, CLOSE_LOBBY_KEY, "lobby key replaced")
+
     def _disconnect(self, whose: Callable[[Client], bool], reason: str) -> None:
         for ws in [ws for ws, client in self._clients.items() if whose(client)]:
             self._drop(ws, CLOSE_UNAUTHORIZED, reason)
@@ -102,7 +122,8 @@ class Hub:
 
     async def close_all(self) -> None:
         """Close every socket with GOING_AWAY, e.g. on shutdown."""
-        sockets, self._clients = list(self._clients), {}
+        sockets, self._clients = [*self._clients, *self._lobby], {}
+        self._lobby = set()
         await asyncio.gather(
             *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
             return_exceptions=True,

@@ -13,6 +13,7 @@ import asyncpg
 from . import events, repository
 from .auth import Identities
 from .hub import RESYNC, Hub
+from .lobby import LobbyFeed
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class EventListener:
         url: str,
         hub: Hub,
         identities: Identities,
+        lobby: LobbyFeed | None = None,
         *,
         ping_interval: float = 10.0,
         max_backoff: float = 30.0,
@@ -38,6 +40,7 @@ class EventListener:
         self._url = url
         self._hub = hub
         self._identities = identities
+        self._lobby = lobby
         self._ping_interval = ping_interval
         self._max_backoff = max_backoff
         self.listening = asyncio.Event()
@@ -70,6 +73,8 @@ class EventListener:
                     # Role changes may have been missed too.
                     self._identities.forget_all()
                     self._hub.broadcast(RESYNC)
+                    if self._lobby is not None:
+                        self._lobby.changed()
                 connected_before = True
                 await self._watch(conn, lost)
                 log.warning("LISTEN connection closed by the server")
@@ -87,8 +92,13 @@ class EventListener:
             self._user_changed(event["user_id"], event["role"])
         elif event["type"] == "token.revoked":
             self._hub.disconnect_token(event["token_id"])
+        elif event["type"] == "lobby.rotated":
+            self._hub.disconnect_lobby()
         else:
-            self._hub.publish(events.audiences(event))
+            audiences = events.audiences(event)
+            self._hub.publish(audiences)
+            if audiences.lobby and self._lobby is not None:
+                self._lobby.changed()
 
     def _user_changed(self, user_id: int, role: str | None) -> None:
         """A user was deleted or their role changed: nothing of theirs may outlive it."""

@@ -6,10 +6,13 @@ import asyncio
 import json
 import logging
 import math
+import re
 import time
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from . import repository
 from .auth import (
     IDENTITIES,
     TOKENS,
@@ -19,10 +22,11 @@ from .auth import (
     checked_token,
     identify_api_token,
     is_api_token,
+    secret_hash,
 )
 from .db import POOL, Pool
 from .errors import DATABASE_DOWN_ERRORS, Forbidden, Unauthorized
-from .hub import CLOSE_UNAUTHORIZED, HUB, Client, Hub
+from .hub import CLOSE_LOBBY_KEY, CLOSE_UNAUTHORIZED, HUB, Client, Hub
 from .settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,12 @@ routes = web.RouteTableDef()
 
 HEARTBEAT_SECONDS = 20.0
 READY = json.dumps({"type": "ready"})
+# What new_secret() makes: the lobby's key, as /lobby?key= carries it.
+LOBBY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class UnknownLobbyKey(Exception):
+    """A lobby socket's key is not the lobby's current one."""
 
 
 def check_origin(request: web.Request, allowed: tuple[str, ...]) -> None:
@@ -74,7 +84,11 @@ async def serve_socket(
     # From here on the answer is a WebSocket: a failure must close it, not reach
     # the error middleware, which would write an HTTP response into the socket.
     try:
-        token = await _first_message_token(ws, auth_timeout)
+        first = await _first_message(ws, auth_timeout)
+        if first.get("type") == "lobby":
+            await _serve_lobby(ws, hub, pool, first.get("key"))
+            return ws
+        token = _auth_token(first)
         identity, expires_at = await _identify(token, tokens, identities, pool)
         hub.add(ws, Client(identity.user_id, identity.is_admin, identity.token_id))
         try:
@@ -88,6 +102,8 @@ async def serve_socket(
             hub.discard(ws)
     except Unauthorized as exc:
         await ws.close(code=CLOSE_UNAUTHORIZED, message=exc.message.encode()[:120])
+    except UnknownLobbyKey:
+        await ws.close(code=CLOSE_LOBBY_KEY, message=b"unknown lobby key")
     except DATABASE_DOWN_ERRORS as exc:
         log.warning("Closing a WebSocket: the database is unavailable (%r)", exc)
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
@@ -111,8 +127,33 @@ async def _listen(ws: web.WebSocketResponse, expires_at: float) -> None:
         raise Unauthorized("token expired") from None
 
 
-async def _first_message_token(ws: web.WebSocketResponse, timeout: float) -> str:
-    """The token from the client's first message, {"type": "auth", "token": ...}."""
+async def _serve_lobby(ws: web.WebSocketResponse, hub: Hub, pool: Pool, key: Any) -> None:
+    """A lobby screen: {"type": "lobby", "key": ...} first, then boards until it leaves.
+
+    The key is the credential, sent in a message rather than the URL for the
+    same reason as a token. Its sockets are told nothing but the board.
+    """
+
+    async def current() -> bool:
+        return isinstance(key, str) and bool(LOBBY_KEY.fullmatch(key)) and (
+            await repository.lobby.key_is_current(pool, key_hash=secret_hash(key))
+        )
+
+    if not await current():
+        raise UnknownLobbyKey
+    hub.add_lobby(ws)
+    try:
+        # Registered first, then read again: a rotation committed meanwhile is
+        # either seen here or published after add_lobby(), which closes this socket.
+        if not await current():
+            raise UnknownLobbyKey
+        await _listen(ws, math.inf)
+    finally:
+        hub.discard(ws)
+
+
+async def _first_message(ws: web.WebSocketResponse, timeout: float) -> dict[str, Any]:
+    """The client's first message: {"type": "auth", "token": ...} or {"type": "lobby", "key": ...}."""
     # Browsers cannot set headers on a WebSocket, and a token in the URL would
     # end up in access logs: so the token is the first message. Only the wait
     # for it is timed here; a slow database is a 1013, not "sign in again".
@@ -127,11 +168,13 @@ async def _first_message_token(ws: web.WebSocketResponse, timeout: float) -> str
         data = json.loads(message.data)
     except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise Unauthorized("the auth message is not JSON") from None
-    if (
-        not isinstance(data, dict)
-        or data.get("type") != "auth"
-        or not isinstance(data.get("token"), str)
-    ):
+    if not isinstance(data, dict):
+        raise Unauthorized('expected {"type": "auth", "token": "<token>"}')
+    return data
+
+
+def _auth_token(data: dict[str, Any]) -> str:
+    if data.get("type") != "auth" or not isinstance(data.get("token"), str):
         raise Unauthorized('expected {"type": "auth", "token": "<token>"}')
     return checked_token(data["token"])
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from .slots import CHECK_IN_OPENS_BEFORE, Slot, local_time, slots_on
+from .slots import CHECK_IN_OPENS_BEFORE, Slot, check_in_open, local_time, slots_on
 from .validation import (
     MAX_FLOOR,
     MAX_GUEST_NAME,
@@ -160,13 +160,25 @@ def slot_json(slot: Slot) -> dict[str, str]:
 
 
 def holder_json(row: dict[str, Any]) -> dict[str, Any]:
-    """Who holds a reservation: a driver, or a walk-in guest. For the attendant only."""
+    """Who holds a reservation: a driver (with their car's plate, if the booking
+    names one), or a walk-in guest. For the attendant only."""
     if row["user_id"] is None:
         return {"guest_name": row["guest_name"], "licence_plate": row["licence_plate"]}
     return {
         "user_id": row["user_id"],
         "display_name": row["holder_name"],
         "email": row["holder_email"],
+        # The grid's rows carry it as licence_plate, a reservation's as vehicle_plate.
+        "licence_plate": row.get("vehicle_plate", row.get("licence_plate")),
+    }
+
+
+def vehicle_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "licence_plate": row["licence_plate"],
+        "label": row["label"],
+        "created_at": local_time(row["created_at"], tz),
     }
 
 
@@ -193,6 +205,14 @@ def reservation_json(
         "released_by": row["released_by"],
         "release_reason": row["release_reason"],
         "from_waitlist": row["from_waitlist"],
+        # The holder's own car (a driver sees only their own reservations).
+        "vehicle": None
+        if row["vehicle_id"] is None
+        else {
+            "id": row["vehicle_id"],
+            "licence_plate": row["vehicle_plate"],
+            "label": row["vehicle_label"],
+        },
     }
     if with_holder:
         body["holder"] = holder_json(row)
@@ -360,4 +380,149 @@ def grid_json(
             }
             for spot_id, spot in spots.items()
         ],
+    }
+
+
+def _gate_booking_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    start, end = row["start_time"], row["end_time"]
+    return {
+        "reservation_id": row["id"],
+        "spot_id": row["spot_id"],
+        "spot_number": row["spot_number"],
+        "floor_number": row["floor_number"],
+        "slot": slot_json(Slot(start.astimezone(tz), end.astimezone(tz))),
+        "checked_in_at": local_time(row["checked_in_at"], tz),
+    }
+
+
+def _free_json(slot: Slot | None, free: dict[Slot, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    if slot is None:
+        return None
+    return {"slot": slot_json(slot), "spots": free[slot]}
+
+
+def plate_lookup_json(
+    plate: str,
+    drivers: list[dict[str, Any]],
+    bookings: list[dict[str, Any]],
+    free: dict[Slot, list[dict[str, Any]]],
+    *,
+    current: Slot | None,
+    upcoming: Slot,
+    now: datetime,
+    tz: ZoneInfo,
+) -> dict[str, Any]:
+    """GET /admin/plates/{plate}: each holder's booking at the gate now and their next today.
+
+    A booking is "at the gate" (`current`) while it may be checked in: from
+    15 minutes before its start until its end. `next` is the first booked one
+    after it that day.
+    """
+    holders: list[dict[str, Any]] = []
+    for driver in drivers:
+        holders.append(
+            {
+                "kind": "driver",
+                "user_id": driver["user_id"],
+                "display_name": driver["display_name"],
+                "email": driver["email"],
+                "vehicle": {
+                    "id": driver["vehicle_id"],
+                    "licence_plate": driver["licence_plate"],
+                    "label": driver["label"],
+                },
+                "bookings": [b for b in bookings if b["user_id"] == driver["user_id"]],
+            }
+        )
+    walk_ins: dict[str, dict[str, Any]] = {}
+    for booking in bookings:
+        if booking["user_id"] is None:
+            walk_ins.setdefault(
+                booking["guest_name"],
+                {
+                    "kind": "walk_in",
+                    "guest_name": booking["guest_name"],
+                    "licence_plate": booking["licence_plate"],
+                    "bookings": [],
+                },
+            )["bookings"].append(booking)
+    holders.extend(walk_ins.values())
+
+    for holder in holders:
+        held = [
+            b for b in holder.pop("bookings") if b["status"] == "booked" and b["end_time"] > now
+        ]
+        at_gate = next(
+            (b for b in held if check_in_open(b["start_time"], b["end_time"], now)), None
+        )
+        later = next(
+            (b for b in held if b is not at_gate and b["start_time"] > now),
+            None,
+        )
+        holder["current"] = None if at_gate is None else _gate_booking_json(at_gate, tz)
+        holder["next"] = None if later is None else _gate_booking_json(later, tz)
+        holder["check_in_open"] = at_gate is not None and at_gate["checked_in_at"] is None
+    return {
+        "plate": plate,
+        "holders": holders,
+        "free_now": _free_json(current, free),
+        "free_next": _free_json(upcoming, free),
+    }
+
+
+def lobby_json(day: date, tz: ZoneInfo, rows: list[dict[str, Any]], *, now: datetime) -> dict[str, Any]:
+    """The lobby board: per floor and slot of the day, the free spots and the closed ones.
+
+    Counts and spot numbers only: built from the drivers' anonymous grid, it
+    has no reservation id, name or plate to leak.
+    """
+    grid = grid_json(day, tz, rows, now=now)
+    floors: dict[int, list[dict[str, Any]]] = {}
+    for spot in grid["spots"]:
+        cells = floors.setdefault(
+            spot["floor_number"],
+            [{"free_spots": [], "closed_spots": [], "spot_count": 0} for _ in grid["slots"]],
+        )
+        for cell, slot in zip(cells, spot["slots"], strict=True):
+            cell["spot_count"] += 1
+            if slot["state"] == "available":
+                cell["free_spots"].append(spot["spot_number"])
+            elif slot["state"] == "closed":
+                cell["closed_spots"].append(spot["spot_number"])
+    slot_times = slots_on(day, tz)
+    return {
+        "date": day.isoformat(),
+        "timezone": tz.key,
+        "slots": [
+            {
+                "label": slot.label,
+                "start_time": slot.start.isoformat(),
+                "end_time": slot.end.isoformat(),
+                "state": "ended" if slot.end <= now else "now" if slot.start <= now else "later",
+            }
+            for slot in slot_times
+        ],
+        "floors": [
+            {
+                "floor_number": floor,
+                "slots": [
+                    {**cell, "free_count": len(cell["free_spots"])}
+                    for cell in floors[floor]
+                ],
+            }
+            for floor in sorted(floors)
+        ],
+    }
+
+
+def audit_record_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "recorded_at": local_time(row["recorded_at"], tz),
+        "actor": {"user_id": row["actor_id"], "name": row["actor_name"]},
+        "action": row["action"],
+        "target": {"type": row["target_type"], "id": row["target_id"]},
+        "reason": row["reason"],
+        "before": row["before"],
+        "after": row["after"],
     }

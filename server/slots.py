@@ -66,6 +66,20 @@ def bookable_slot(start: datetime, end: datetime, tz: ZoneInfo, *, now: datetime
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=15)
 
 
+def check_in_open(start: datetime, end: datetime, now: datetime) -> bool:
+    """Whether a booking of [start, end) may be checked in at `now` (arrivals.CHECK_IN says the same)."""
+    return start - CHECK_IN_OPENS_BEFORE <= now < end
+
+
+def current_and_next_slot(now: datetime, tz: ZoneInfo) -> tuple[Slot | None, Slot]:
+    """The slot in progress at `now` (None between slots and at night), and the next to start."""
+    day = now.astimezone(tz).date()
+    today_slots = slots_on(day, tz)
+    current = next((slot for slot in today_slots if slot.start <= now < slot.end), None)
+    upcoming = next((slot for slot in today_slots if slot.start > now), None)
+    return current, upcoming or slots_on(day + timedelta(days=1), tz)[0]
+
+
 def check_in_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     """E.g. "from 07:45 until 12:00 on Mon 23 Nov", for a refused check-in."""
     opens = (start - CHECK_IN_OPENS_BEFORE).astimezone(tz)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from . import slots
 from .errors import BadRequest, BodyTimeout, ValidationFailed
+from .plates import MAX_LICENCE_PLATE, spelled_plate
 from .settings import SETTINGS
 
 # Route patterns for numeric ids, capped so an id always fits its column
@@ -90,7 +91,6 @@ def string_field(
 # GET /lot tells the browser these limits, so its forms agree with them.
 MAX_REASON = 200
 MAX_GUEST_NAME = 100
-MAX_LICENCE_PLATE = 16
 MAX_SPOT_NUMBER = 9999
 # Basements to a tall structure.
 MIN_FLOOR, MAX_FLOOR = -20, 200
@@ -115,6 +115,13 @@ def int_field(
             raise ValidationFailed(f"'{name}' must be a positive integer.")
         raise ValidationFailed(f"'{name}' must be between {minimum} and {maximum}.")
     return value
+
+
+def optional_vehicle_id(body: dict[str, Any]) -> int | None:
+    """A booking's 'vehicle_id', if sent; the database checks it is the driver's own."""
+    if body.get("vehicle_id") is None:
+        return None
+    return int_field(body, "vehicle_id", maximum=10**18)
 
 
 def object_field(body: dict[str, Any], name: str) -> dict[str, Any]:
@@ -153,6 +160,14 @@ def instant_field(body: dict[str, Any], name: str) -> datetime:
     if not MIN_DATE <= value.date() <= MAX_DATE:
         raise ValidationFailed(f"'{name}' must be between {MIN_DATE} and {MAX_DATE}.")
     return value
+
+
+def int_param(request: web.Request, name: str, *, maximum: int) -> int:
+    """A positive integer query parameter, at most `maximum`."""
+    raw = request.query.get(name, "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not 1 <= int(raw) <= maximum:
+        raise ValidationFailed(f"'{name}' must be an integer from 1 to {maximum}.")
+    return int(raw)
 
 
 def date_param(request: web.Request, name: str, default: date) -> date:
@@ -202,10 +217,8 @@ def guest_fields(body: dict[str, Any]) -> dict[str, str]:
     guest = object_field(body, "guest")
     name = string_field(guest, "name", max_length=MAX_GUEST_NAME, label="guest.name")
     # Plates are read off cars: one spelling, whatever the attendant typed.
-    # Checked once spelled so: upper-casing can lengthen a text ("ß" is "SS").
-    plate = string_field(guest, "licence_plate", label="guest.licence_plate").strip().upper()
-    if len(plate) > MAX_LICENCE_PLATE:
-        raise ValidationFailed(
-            f"'guest.licence_plate' must be at most {MAX_LICENCE_PLATE} characters."
-        )
+    plate = spelled_plate(
+        string_field(guest, "licence_plate", label="guest.licence_plate"),
+        label="guest.licence_plate",
+    )
     return {"guest_name": name.strip(), "licence_plate": plate}

@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -151,6 +151,18 @@ def slot_body(spot_id: int, day: date, index: int = 0, tz: str = "UTC") -> dict[
 
 def tomorrow(tz: str = "UTC") -> date:
     return today(ZoneInfo(tz)) + timedelta(days=1)
+
+
+def afternoon_timezone() -> str:
+    """An Etc/GMT±N zone in which it is now between 13:30 and 14:30.
+
+    There today's 08:00–12:00 slot has ended and the other two have not,
+    whatever the hour the tests run at.
+    """
+    now = datetime.now(UTC)
+    offset_hours = round(14 - (now.hour + now.minute / 60))
+    offset_hours = (offset_hours + 12) % 24 - 12  # the same local hour, within Etc/GMT's range
+    return f"Etc/GMT{-offset_hours:+d}"  # POSIX signs: Etc/GMT-3 is UTC+3
 
 
 # --- waiting and WebSockets ---------------------------------------------------------

@@ -27,6 +27,10 @@ ADMIN_ROUTES = [
     ("PATCH", "/admin/spots/1"),
     ("PUT", "/admin/rules"),
     ("GET", "/admin/waitlist"),
+    ("GET", "/admin/plates/AB-123"),
+    ("POST", "/admin/lobby"),
+    ("GET", "/admin/audit"),
+    ("GET", "/admin/audit/export.csv"),
 ]
 
 
@@ -38,7 +42,10 @@ def test_the_list_covers_every_admin_route(settings):
         for route in create_app(settings).router.routes()
         if route.method != "HEAD" and route.resource.canonical.startswith("/admin/")
     }
-    listed = {(method, path.replace("/1", "/{id}")) for method, path in ADMIN_ROUTES}
+    listed = {
+        (method, path.replace("/1", "/{id}").replace("/AB-123", "/{plate}"))
+        for method, path in ADMIN_ROUTES
+    }
     assert listed == registered
 
 
@@ -84,6 +91,7 @@ async def test_the_board_shows_holders_walk_ins_arrivals_and_closures(client, au
         "user_id": user_ids[DRIVER1],
         "display_name": "Driver 1",
         "email": DRIVER1,
+        "licence_plate": None,  # Driver 1 has no vehicle
     }
     assert cells[(1, "08:00–12:00")]["checked_in_at"] is None
     assert cells[(2, "12:00–16:00")]["holder"] == {"guest_name": "Ada Lovelace", "licence_plate": "AB-123-CD"}

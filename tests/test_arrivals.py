@@ -57,12 +57,14 @@ async def test_check_in_is_open_from_15_minutes_before_the_start_until_the_end(
     reservation_id = await booking(db_conn, user_ids[DRIVER1], spot_ids[1], starts_in=starts_in, lasts=lasts)
     if allowed:
         checked_in = await repository.arrivals.check_in(
-            db_conn, reservation_id=reservation_id, user_id=user_ids[DRIVER1], tz=tokyo
+            db_conn, reservation_id=reservation_id, user_id=user_ids[DRIVER1], actor_id=user_ids[DRIVER1], tz=tokyo
         )
         assert checked_in["checked_in_at"] is not None
         return
     with pytest.raises(CheckInClosed) as refused:
-        await repository.arrivals.check_in(db_conn, reservation_id=reservation_id, user_id=user_ids[DRIVER1], tz=tokyo)
+        await repository.arrivals.check_in(
+            db_conn, reservation_id=reservation_id, user_id=user_ids[DRIVER1], actor_id=user_ids[DRIVER1], tz=tokyo
+        )
     # The window is told in the lot's time zone.
     opens, closes = await db_conn.fetchrow(
         "SELECT to_char((start_time - interval '15 minutes') AT TIME ZONE 'Asia/Tokyo', 'HH24:MI'), "

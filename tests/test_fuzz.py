@@ -164,6 +164,15 @@ test_fuzz_join_waitlist = fuzz("joinWaitlist")
 test_fuzz_list_waitlist = fuzz("listWaitlist", max_examples=5)
 test_fuzz_leave_waitlist = fuzz("leaveWaitlist")
 test_fuzz_get_waitlist_lines = fuzz("getWaitlistLines", as_admin=True)
+test_fuzz_list_vehicles = fuzz("listVehicles", max_examples=5)
+test_fuzz_add_vehicle = fuzz("addVehicle", max_examples=50)
+test_fuzz_remove_vehicle = fuzz("removeVehicle", max_examples=30)
+test_fuzz_look_up_plate = fuzz("lookUpPlate", as_admin=True)
+test_fuzz_rotate_lobby_key = fuzz("rotateLobbyKey", as_admin=True, max_examples=5)
+test_fuzz_get_lobby_page = fuzz("getLobbyPage", max_examples=20)
+test_fuzz_get_lobby_board = fuzz("getLobbyBoard", max_examples=20)
+test_fuzz_list_audit_records = fuzz("listAuditRecords", as_admin=True)
+test_fuzz_export_audit_records = fuzz("exportAuditRecords", as_admin=True, max_examples=30)
 
 
 def test_every_documented_operation_but_the_websocket_is_fuzzed():

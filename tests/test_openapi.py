@@ -237,6 +237,17 @@ async def test_websocket_messages_match_their_schemas(client, auth, spot_ids, do
     await desk.send_json({"type": "auth", "token": auth(ADMIN)["Authorization"].removeprefix("Bearer ")})
     check(document, schemas["WsReady"], await desk.receive_json(timeout=2))
 
+    audit_records = []
+
+    async def next_event(socket):
+        """The next event, after checking any audit records (the attendant's) on the way."""
+        while True:
+            event = json.loads((await socket.receive(timeout=2)).data)
+            if event["type"] != "audit.recorded":
+                return event
+            check(document, schemas["WsAuditEvent"], event)
+            audit_records.append(event)
+
     body = slot_body(spot_ids[4], tomorrow(), 2)
     created = await (await client.post("/reservations", json=body, headers=auth(DRIVER1))).json()
     await client.put(f"/reservations/{created['id']}/complete", headers=auth(DRIVER1))
@@ -244,7 +255,7 @@ async def test_websocket_messages_match_their_schemas(client, auth, spot_ids, do
         event = json.loads((await ws.receive(timeout=2)).data)
         check(document, schemas["WsReservationEvent"], event)
         assert (event["type"], event["start_time"]) == (expected_type, created["start_time"])
-        seen_by_desk = json.loads((await desk.receive(timeout=2)).data)
+        seen_by_desk = await next_event(desk)
         check(document, schemas["WsReservationEvent"], seen_by_desk)
         assert seen_by_desk["reservation_id"] == created["id"]
 
@@ -255,7 +266,7 @@ async def test_websocket_messages_match_their_schemas(client, auth, spot_ids, do
     await client.delete(f"/admin/closures/{closure_id}", headers=auth(ADMIN))
     for socket in (ws, desk):
         for expected_type in ("closure.created", "closure.deleted"):
-            event = json.loads((await socket.receive(timeout=2)).data)
+            event = await next_event(socket)
             check(document, schemas["WsClosureEvent"], event)
             assert event["type"] == expected_type
     await client.post("/admin/spots", json={"spot_number": 6, "floor_number": 3}, headers=auth(ADMIN))
@@ -263,6 +274,13 @@ async def test_websocket_messages_match_their_schemas(client, auth, spot_ids, do
     await client.put("/admin/rules", json={"booking_horizon_days": 20}, headers=auth(ADMIN))
     check(document, schemas["WsRulesEvent"], json.loads((await ws.receive(timeout=2)).data))
     check(document, schemas["WsResync"], {"type": "resync"})
+    assert (await next_event(desk))["type"] == "spot.created"
+    assert (await next_event(desk))["type"] == "rules.changed"
+    last = json.loads((await desk.receive(timeout=2)).data)  # each change's record follows its event
+    check(document, schemas["WsAuditEvent"], last)
+    audit_records.append(last)
+    assert [r["action"] for r in audit_records][:2] == ["closure.created", "closure.deleted"]
+    assert [r["action"] for r in audit_records][-2:] == ["spot.created", "rules.changed"]
     await ws.close()
     await desk.close()
 

@@ -156,7 +156,9 @@ async def test_the_attendants_socket_sees_who_holds_the_slot(client, auth, spot_
     ).json()
     booked = await next_of_type(desk, "reservation.booked")
     assert booked["reservation_id"] == created["id"]
-    assert booked["holder"] == {"user_id": driver_ids[0], "display_name": "Driver 1", "email": DRIVER1}
+    assert booked["holder"] == {
+        "user_id": driver_ids[0], "display_name": "Driver 1", "email": DRIVER1, "licence_plate": None
+    }
     await desk.close()
 
 

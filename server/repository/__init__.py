@@ -2,26 +2,34 @@
 
 from . import (
     arrivals,
+    audit,
     closures,
     credentials,
     database,
+    gate,
+    lobby,
     reports,
     reservations,
     rules,
     spots,
     users,
+    vehicles,
     waitlist,
 )
 
 __all__ = [
     "arrivals",
+    "audit",
     "closures",
     "credentials",
     "database",
+    "gate",
+    "lobby",
     "reports",
     "reservations",
     "rules",
     "spots",
     "users",
+    "vehicles",
     "waitlist",
 ]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from .. import refusals
 from ..db import Db
 from ..slots import CHECK_IN_OPENS_BEFORE, check_in_window
+from .audit import acting_as
 from .reservations import RESERVATION_COLUMNS, RESERVATION_JOINS, get_reservation
 
 # An arrival, only while the window is open ($3 before the start, until the
@@ -32,14 +33,17 @@ SELECT {RESERVATION_COLUMNS} FROM r {RESERVATION_JOINS}
 
 
 async def check_in(
-    db: Db, *, reservation_id: int, user_id: int | None, tz: ZoneInfo
+    db: Db, *, reservation_id: int, user_id: int | None, actor_id: int, tz: ZoneInfo
 ) -> dict[str, Any]:
     """Record the holder's arrival; checking in twice returns the first arrival.
 
-    user_id None is the attendant, for anyone's booking. Raises CheckInClosed
-    outside the window or once the booking was released, ReservationNotFound.
+    user_id None is the attendant, for anyone's booking; actor_id is who
+    asks (the audit trigger records a check-in by anyone but the holder).
+    Raises CheckInClosed outside the window or once the booking was
+    released, ReservationNotFound.
     """
-    row = await db.fetchrow(CHECK_IN, reservation_id, user_id, CHECK_IN_OPENS_BEFORE)
+    async with acting_as(db, actor_id) as conn:
+        row = await conn.fetchrow(CHECK_IN, reservation_id, user_id, CHECK_IN_OPENS_BEFORE)
     if row is not None:
         return dict(row)
     # Not checked in by this call: already checked in, released, or outside the window.

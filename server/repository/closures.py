@@ -7,6 +7,7 @@ from typing import Any
 
 from ..db import Db, Pool
 from ..errors import ClosureNotFound, SpotNotFound
+from .audit import acting_as
 
 _CLOSURE = "c.id, c.spot_id, s.spot_number, c.start_time, c.end_time, c.reason, c.created_at"
 
@@ -57,7 +58,9 @@ async def create_closure(
 
     Returns the closure and the ids of the reservations it released.
     """
-    async with pool.acquire() as conn, conn.transaction():
+    # The audit trigger records the closure and each release under it, with
+    # the attendant as actor, in this transaction.
+    async with acting_as(pool, created_by) as conn:
         spot_number = await conn.fetchval(LOCK_SPOT, spot_id)
         if spot_number is None:
             raise SpotNotFound(f"Spot {spot_id} does not exist.")
@@ -66,8 +69,10 @@ async def create_closure(
     return {**dict(closure), "spot_number": spot_number}, [row["id"] for row in released]
 
 
-async def delete_closure(db: Db, *, closure_id: int) -> None:
-    if await db.fetchval(DELETE_CLOSURE, closure_id) is None:
+async def delete_closure(db: Db, *, closure_id: int, actor_id: int) -> None:
+    async with acting_as(db, actor_id) as conn:
+        deleted = await conn.fetchval(DELETE_CLOSURE, closure_id)
+    if deleted is None:
         raise ClosureNotFound(f"Closure {closure_id} was not found.")
 
 

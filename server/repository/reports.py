@@ -22,15 +22,18 @@ WHERE r.user_id = $1
 ORDER BY r.start_time, r.id
 """
 
-# Everyone's reservations starting in [start, end), for the attendant.
+# Everyone's reservations starting in [start, end), for the attendant, with
+# the walk-in's plate or the driver's vehicle's.
 EXPORT_ALL = f"""
 SELECT {_EXPORT_BOOKING},
        COALESCE(h.display_name, r.guest_name) AS holder, h.email AS holder_email,
-       r.licence_plate, c.display_name AS created_by, r.created_at, r.checked_in_at,
+       COALESCE(r.licence_plate, v.licence_plate) AS licence_plate,
+       c.display_name AS created_by, r.created_at, r.checked_in_at,
        r.completed_at, r.released_by, r.release_reason
 FROM reservations r
 JOIN spots s ON s.id = r.spot_id
 LEFT JOIN users h ON h.id = r.user_id
+LEFT JOIN vehicles v ON v.id = r.vehicle_id
 JOIN users c ON c.id = r.created_by
 WHERE r.start_time >= $1 AND r.start_time < $2
 ORDER BY r.start_time, s.spot_number, r.id

@@ -17,16 +17,19 @@ import asyncpg
 
 from .. import refusals
 from ..db import Db
-from ..errors import ReservationNotFound, SpotNotFound, Unauthorized
+from ..errors import ReservationNotFound, SpotNotFound, Unauthorized, VehicleNotFound
 from ..slots import Slot
+from .audit import acting_as
 
 # Every reservation answer carries these columns: the row, its spot, its
-# holder (a driver, or a walk-in's name and plate) and who created it.
+# holder (a driver, or a walk-in's name and plate), the driver's vehicle if
+# the booking names one, and who created it.
 RESERVATION_COLUMNS = """
     r.id, r.user_id, r.spot_id, s.spot_number, s.floor_number, r.start_time,
     r.end_time, r.status, r.created_at, r.completed_at, r.released_by,
     r.release_reason, r.checked_in_at, r.guest_name, r.licence_plate, r.from_waitlist,
     h.display_name AS holder_name, h.email AS holder_email,
+    r.vehicle_id, v.licence_plate AS vehicle_plate, v.label AS vehicle_label,
     r.created_by, c.display_name AS created_by_name, c.role AS created_by_role
 """
 # `r` is the reservations table or a CTE of rows an INSERT/UPDATE returned
@@ -34,6 +37,7 @@ RESERVATION_COLUMNS = """
 RESERVATION_JOINS = """
 JOIN spots s ON s.id = r.spot_id
 LEFT JOIN users h ON h.id = r.user_id
+LEFT JOIN vehicles v ON v.id = r.vehicle_id
 JOIN users c ON c.id = r.created_by
 """
 
@@ -45,13 +49,17 @@ JOIN users c ON c.id = r.created_by
 # - triggers refuse a driver over their booking limit
 #   (reservations_enforce_booking_limit) and a closed slot
 #   (reservations_refuse_closed_slots), racing bookings and closures included.
+# - the vehicle ($10) must be the driver's own (the (vehicle_id, user_id)
+#   foreign key), and a driver with one vehicle books with it when $10 is
+#   NULL (reservations_default_vehicle).
 # Nothing is checked in Python beforehand. The insert trigger publishes
-# reservation.booked.
+# reservation.booked; the audit trigger records a booking for someone else.
 BOOK = f"""
 WITH r AS (
     INSERT INTO reservations
-        (user_id, spot_id, start_time, end_time, created_by, guest_name, licence_plate)
-    SELECT $1, $2, $3, $4, $5, $6, $7
+        (user_id, spot_id, start_time, end_time, created_by, guest_name, licence_plate,
+         vehicle_id)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $10
     FROM lot_rules
     WHERE $8::date <= $9::date + booking_horizon_days
     ON CONFLICT DO NOTHING
@@ -126,6 +134,7 @@ async def book(
     user_id: int | None = None,
     guest_name: str | None = None,
     licence_plate: str | None = None,
+    vehicle_id: int | None = None,
     driver_name: str | None = None,
 ) -> dict[str, Any]:
     """Book the slot for a driver (user_id) or a walk-in guest, or raise why not.
@@ -133,7 +142,7 @@ async def book(
     driver_name is who the booking is for when that is not the caller (the
     attendant booking for a driver); conflict messages then name them. Raises
     SlotTaken, AlreadyBookedInSlot, SpotClosed, BookingLimitReached,
-    SpotNotFound, or ValidationFailed beyond the horizon.
+    SpotNotFound, VehicleNotFound, or ValidationFailed beyond the horizon.
     """
     try:
         row = await db.fetchrow(
@@ -147,10 +156,14 @@ async def book(
             licence_plate,
             slot.start.date(),
             lot_today,
+            vehicle_id,
         )
     except asyncpg.ForeignKeyViolationError as exc:
         if exc.constraint_name == "reservations_spot_id_fkey":
             raise SpotNotFound(f"Spot {spot_id} does not exist.") from None
+        if exc.constraint_name == "reservations_vehicle_fkey":
+            whose = "your" if driver_name is None else f"{driver_name}'s"
+            raise VehicleNotFound(f"'vehicle_id': {vehicle_id} is not one of {whose} vehicles.") from None
         raise Unauthorized("Your account no longer exists.") from None
     except asyncpg.CheckViolationError as exc:
         if exc.constraint_name == "reservations_booking_limit":
@@ -189,9 +202,15 @@ async def complete(db: Db, *, reservation_id: int, user_id: int) -> dict[str, An
     return dict(row)
 
 
-async def admin_release(db: Db, *, reservation_id: int, reason: str) -> dict[str, Any]:
-    """Release any booking with a reason; releasing a released one returns it unchanged."""
-    row = await db.fetchrow(ADMIN_RELEASE, reservation_id, reason)
+async def admin_release(
+    db: Db, *, reservation_id: int, reason: str, actor_id: int
+) -> dict[str, Any]:
+    """Release any booking with a reason; releasing a released one returns it unchanged.
+
+    The audit trigger records the release, and its reason, in the same transaction.
+    """
+    async with acting_as(db, actor_id) as conn:
+        row = await conn.fetchrow(ADMIN_RELEASE, reservation_id, reason)
     if row is None:
         row = await db.fetchrow(GET_ANY, reservation_id)
     if row is None:

@@ -12,7 +12,8 @@ GET_RULES = f"SELECT {_RULES} FROM lot_rules"
 
 # Only the fields sent change. max_upcoming_per_driver may be set to NULL (no
 # limit), so it comes with its own "was it sent" flag ($1). The update
-# trigger publishes rules.changed.
+# trigger publishes rules.changed; the audit trigger records the change,
+# before and after, crediting updated_by.
 UPDATE_RULES = f"""
 UPDATE lot_rules
 SET max_upcoming_per_driver = CASE WHEN $1 THEN $2 ELSE max_upcoming_per_driver END,

@@ -21,6 +21,7 @@ from ..validation import (
     guest_fields,
     int_field,
     json_object,
+    optional_vehicle_id,
     path_id,
     reason_field,
 )
@@ -54,7 +55,11 @@ async def book_for_someone(request: web.Request) -> web.Response:
         if driver is None:
             raise UserNotFound(f"'user_id': there is no user {user_id}.")
         reservation = await repository.reservations.book(
-            pool, **booking, user_id=user_id, driver_name=driver.display_name
+            pool,
+            **booking,
+            user_id=user_id,
+            vehicle_id=optional_vehicle_id(body),
+            driver_name=driver.display_name,
         )
     else:
         reservation = await repository.reservations.book(pool, **booking, **guest_fields(body))
@@ -82,7 +87,10 @@ async def release_with_reason(request: web.Request) -> web.Response:
     body = await json_object(request)
     reason = reason_field(body)
     reservation = await repository.reservations.admin_release(
-        request.app[POOL], reservation_id=path_id(request), reason=reason
+        request.app[POOL],
+        reservation_id=path_id(request),
+        reason=reason,
+        actor_id=request[IDENTITY].user_id,
     )
     return json_response(reservation_json(reservation, request.app[SETTINGS].tz, with_holder=True))
 
@@ -92,7 +100,11 @@ async def check_in_anyone(request: web.Request) -> web.Response:
     """The attendant records an arrival, walk-ins included; the same window as drivers'."""
     tz = request.app[SETTINGS].tz
     reservation = await repository.arrivals.check_in(
-        request.app[POOL], reservation_id=path_id(request), user_id=None, tz=tz
+        request.app[POOL],
+        reservation_id=path_id(request),
+        user_id=None,
+        actor_id=request[IDENTITY].user_id,
+        tz=tz,
     )
     return json_response(reservation_json(reservation, tz, with_holder=True))
 

@@ -56,7 +56,9 @@ async def close_spot(request: web.Request) -> web.Response:
 
 @routes.delete(f"/admin/closures/{ID_PARAM}")
 async def reopen(request: web.Request) -> web.Response:
-    await repository.closures.delete_closure(request.app[POOL], closure_id=path_id(request))
+    await repository.closures.delete_closure(
+        request.app[POOL], closure_id=path_id(request), actor_id=request[IDENTITY].user_id
+    )
     return web.Response(status=204)
 
 
@@ -79,6 +81,7 @@ async def add_spot(request: web.Request) -> web.Response:
         spot_number=int_field(body, "spot_number", maximum=MAX_SPOT_NUMBER),
         floor_number=int_field(body, "floor_number", minimum=MIN_FLOOR, maximum=MAX_FLOOR),
         type=choice_field(body, "type", SPOT_TYPES) if "type" in body else "regular",
+        actor_id=request[IDENTITY].user_id,
     )
     return json_response(spot_json(spot), status=201)
 
@@ -96,6 +99,7 @@ async def change_spot(request: web.Request) -> web.Response:
         if "floor_number" in body
         else None,
         type=choice_field(body, "type", SPOT_TYPES) if "type" in body else None,
+        actor_id=request[IDENTITY].user_id,
     )
     return json_response(spot_json(spot))
 

@@ -14,7 +14,14 @@ from ..responses import json_response
 from ..settings import SETTINGS
 from ..grid import day_grid
 from ..shapes import lot_json, reservation_json, reservations_json, rules_json
-from ..validation import ID_PARAM, booking_fields, date_param, json_object, path_id
+from ..validation import (
+    ID_PARAM,
+    booking_fields,
+    date_param,
+    json_object,
+    optional_vehicle_id,
+    path_id,
+)
 
 routes = web.RouteTableDef()
 
@@ -47,10 +54,15 @@ async def spots_grid(request: web.Request) -> web.Response:
 @routes.post("/reservations")
 async def create_reservation(request: web.Request) -> web.Response:
     tz = request.app[SETTINGS].tz
-    booking = booking_fields(await json_object(request), tz, now=datetime.now(UTC))
+    body = await json_object(request)
+    booking = booking_fields(body, tz, now=datetime.now(UTC))
     user_id = request[IDENTITY].user_id
     reservation = await repository.reservations.book(
-        request.app[POOL], **booking, user_id=user_id, created_by=user_id
+        request.app[POOL],
+        **booking,
+        user_id=user_id,
+        created_by=user_id,
+        vehicle_id=optional_vehicle_id(body),
     )
     return json_response(
         reservation_json(reservation, tz),
@@ -91,7 +103,8 @@ async def list_reservations(request: web.Request) -> web.Response:
 async def check_in(request: web.Request) -> web.Response:
     """The driver says they have arrived; idempotent, and only while the window is open."""
     tz = request.app[SETTINGS].tz
+    user_id = request[IDENTITY].user_id
     reservation = await repository.arrivals.check_in(
-        request.app[POOL], reservation_id=path_id(request), user_id=request[IDENTITY].user_id, tz=tz
+        request.app[POOL], reservation_id=path_id(request), user_id=user_id, actor_id=user_id, tz=tz
     )
     return json_response(reservation_json(reservation, tz))

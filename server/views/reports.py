@@ -1,4 +1,4 @@
-"""Reports: occupancy by hour of day, and a driver's history as CSV."""
+"""Reports: occupancy by hour of day, histories as CSV, and the attendant's audit trail."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from asyncpg.cursor import Cursor
 from .. import repository, slots
 from ..auth import IDENTITY
 from ..db import POOL
+from ..errors import ValidationFailed
 from ..responses import json_response
 from ..settings import SETTINGS
-from ..shapes import stats_json
+from ..shapes import audit_record_json, stats_json
 from ..slots import local_time
-from ..validation import date_range
+from ..validation import date_range, int_param
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,11 @@ ALL_COLUMNS = _columns(
     "holder", "holder_email", "licence_plate", "created_by", "created_at",
     "checked_in_at", "completed_at", "released_by", "release_reason",
 )
+AUDIT_COLUMNS = (
+    *_columns("id", "recorded_at", "actor_id"),
+    ("actor", "actor_name"),
+    *_columns("action", "target_type", "target_id", "reason", "before", "after"),
+)
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,6 +75,42 @@ async def export_all(request: web.Request) -> web.StreamResponse:
     rows = repository.reports.export_all(request.app[POOL], start=start, end=end)
     filename = f"smart-parking-all-reservations-{first.isoformat()}-to-{last.isoformat()}.csv"
     return await _stream_csv(request, rows, ALL_COLUMNS, filename)
+
+
+def _audit_filters(request: web.Request) -> dict[str, object]:
+    """?from= and ?to= (lot dates; default: the last 30 days), ?actor= (a user id), ?action=."""
+    tz = request.app[SETTINGS].tz
+    first, last = date_range(request, default_to=slots.today(tz), default_days=30)
+    start, end = slots.range_bounds(first, last, tz)
+    action = request.query.get("action")
+    if action is not None and action not in repository.audit.ACTIONS:
+        raise ValidationFailed(f"'action' must be one of: {', '.join(repository.audit.ACTIONS)}.")
+    actor = int_param(request, "actor", maximum=10**18) if "actor" in request.query else None
+    return {"start": start, "end": end, "actor_id": actor, "action": action}
+
+
+MAX_AUDIT_LIMIT = 1000
+
+
+@routes.get("/admin/audit")
+async def audit_trail(request: web.Request) -> web.Response:
+    """What was done, by whom and why, newest first."""
+    tz = request.app[SETTINGS].tz
+    limit = (
+        int_param(request, "limit", maximum=MAX_AUDIT_LIMIT) if "limit" in request.query else 100
+    )
+    records = await repository.audit.list_records(
+        request.app[POOL], **_audit_filters(request), limit=limit
+    )
+    return json_response({"records": [audit_record_json(r, tz) for r in records]})
+
+
+@routes.get("/admin/audit/export.csv")
+async def export_audit_trail(request: web.Request) -> web.StreamResponse:
+    """The same records, all of them, as CSV; before/after as JSON text."""
+    rows = repository.audit.export_records(request.app[POOL], **_audit_filters(request))
+    filename = f"smart-parking-audit-{slots.today(request.app[SETTINGS].tz).isoformat()}.csv"
+    return await _stream_csv(request, rows, AUDIT_COLUMNS, filename)
 
 
 async def _stream_csv(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support import RestartableServer
+from tests.support import RestartableServer, afternoon_timezone
 
 # Debian's Chromium when installed; otherwise Playwright's own download.
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
@@ -53,18 +52,6 @@ def open_page(browser: Browser, reset_db: str) -> Iterator[Callable[..., Page]]:
     yield open_
     for context in contexts:
         context.close()
-
-
-def afternoon_timezone() -> str:
-    """An Etc/GMT±N zone in which it is now between 13:30 and 14:30.
-
-    There today's 08:00–12:00 slot has ended and the other two have not,
-    whatever the hour the tests run at.
-    """
-    now = datetime.now(UTC)
-    offset_hours = round(14 - (now.hour + now.minute / 60))
-    offset_hours = (offset_hours + 12) % 24 - 12  # the same local hour, within Etc/GMT's range
-    return f"Etc/GMT{-offset_hours:+d}"  # POSIX signs: Etc/GMT-3 is UTC+3
 
 
 @pytest.fixture(scope="session")

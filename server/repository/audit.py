@@ -1,0 +1,104 @@
+"""The audit trail: who acts in a transaction, and reading the records the triggers wrote.
+
+The records themselves are written by triggers on the audited tables
+(db/migrations/*_create_audit_log.sql), in the change's own transaction;
+nothing here inserts one. The table refuses UPDATE, DELETE and TRUNCATE.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from asyncpg.cursor import Cursor
+
+from ..db import Db, Pool
+
+# SET LOCAL, with a parameter: the setting ends with the transaction, so a
+# pooled connection never carries one actor into another's work.
+SET_ACTOR = "SELECT set_config('parking.actor_id', $1::text, true)"
+
+# Every record the triggers write is one of these (audit_log.action).
+ACTIONS = (
+    "reservation.booked_for",
+    "reservation.released",
+    "reservation.checked_in",
+    "closure.created",
+    "closure.deleted",
+    "spot.created",
+    "spot.updated",
+    "rules.changed",
+    "user.role_changed",
+    # Recorded once the notifications branch attaches audit_row_change() to webhooks.
+    "webhook.created",
+    "webhook.deleted",
+)
+
+# before/after as JSON text: the CSV writes it as is, the API parses it.
+_RECORD = """
+id, recorded_at, actor_id, actor_name, action, target_type, target_id, reason,
+before::text AS before, after::text AS after
+"""
+
+# Newest first, over [$1, $2), optionally by one actor ($3) and action ($4).
+# Serves from audit_log_recorded_idx (or audit_log_actor_idx for one actor).
+_FILTERED = f"""
+SELECT {_RECORD} FROM audit_log
+WHERE recorded_at >= $1 AND recorded_at < $2
+  AND ($3::bigint IS NULL OR actor_id = $3)
+  AND ($4::text IS NULL OR action = $4)
+ORDER BY recorded_at DESC, id DESC
+"""
+LIST_RECORDS = _FILTERED + "LIMIT $5"
+
+
+@asynccontextmanager
+async def acting_as(db: Db, actor_id: int) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in a transaction whose changes the audit triggers credit to `actor_id`.
+
+    Given a connection (a test's, a caller's transaction), it runs on that one.
+    """
+    if not hasattr(db, "acquire"):  # a connection, or a pool's proxy of one
+        async with db.transaction():
+            await db.fetchval(SET_ACTOR, str(actor_id))
+            yield db
+        return
+    async with db.acquire() as conn, conn.transaction():
+        await conn.fetchval(SET_ACTOR, str(actor_id))
+        yield conn
+
+
+async def list_records(
+    pool: Pool,
+    *,
+    start: datetime,
+    end: datetime,
+    actor_id: int | None,
+    action: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    rows = await pool.fetch(LIST_RECORDS, start, end, actor_id, action, limit)
+    return [
+        {**row, "before": _parsed(row["before"]), "after": _parsed(row["after"])} for row in rows
+    ]
+
+
+def export_records(
+    pool: Pool, *, start: datetime, end: datetime, actor_id: int | None, action: str | None
+) -> AbstractAsyncContextManager[Cursor]:
+    """The same records, all of them, as a server-side cursor (newest first)."""
+    return _cursor(pool, start, end, actor_id, action)
+
+
+@asynccontextmanager
+async def _cursor(pool: Pool, *args: Any) -> AsyncIterator[Cursor]:
+    async with pool.acquire() as conn, conn.transaction():
+        yield await conn.cursor(_FILTERED, *args)
+
+
+def _parsed(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
