@@ -101,13 +101,13 @@ export function createApi({ getToken, onUnauthorized }) {
     listUsers: () => request('GET', '/admin/users'),
     // Who waits for each slot of a day, in order: {date, entries: [{start_time, position, user, ...}]}.
     getWaitlistLines: (date) => request('GET', `/admin/waitlist?date=${encodeURIComponent(date)}`),
-    // For a driver (userId) or a walk-in (guest: {name, licence_plate}), exactly one of them.
-    bookFor: ({ spotId, startTime, endTime, userId, guest }) =>
+    // For a driver (userId, and optionally vehicleId) or a walk-in (guest: {name, licence_plate}).
+    bookFor: ({ spotId, startTime, endTime, userId, vehicleId, guest }) =>
       request('POST', '/admin/reservations', {
         spot_id: spotId,
         start_time: startTime,
         end_time: endTime,
-        ...(guest ? { guest } : { user_id: userId }),
+        ...(guest ? { guest } : { user_id: userId, ...(vehicleId ? { vehicle_id: vehicleId } : {}) }),
       }),
     releaseWithReason: (reservationId, reason) =>
       request('PUT', `/admin/reservations/${reservationId}/release`, { reason }),
@@ -123,6 +123,18 @@ export function createApi({ getToken, onUnauthorized }) {
       request('POST', '/admin/spots', { spot_number: spotNumber, floor_number: floorNumber, type }),
     // Everyone's reservations over the server's default range: the last 30 days.
     exportAll: () => download('/admin/reservations/export.csv', DEFAULT_ADMIN_EXPORT_FILENAME),
+    // At the gate: every holder of the plate today, their booking now and next, the free spots.
+    lookUpPlate: (plate) => request('GET', `/admin/plates/${encodeURIComponent(plate)}`),
+    // The lobby screen's secret URL {url, path, created_at}; the previous one stops working.
+    createLobbyLink: () => request('POST', '/admin/lobby'),
+    // The newest audit records: {records: [{recorded_at, actor, action, target, reason, ...}]}.
+    listAudit: (limit) => request('GET', `/admin/audit?limit=${limit}`),
+
+    // The caller's vehicles, at most 3; plates are matched however they are spelled.
+    listVehicles: () => request('GET', '/me/vehicles'),
+    addVehicle: ({ licencePlate, label }) =>
+      request('POST', '/me/vehicles', { licence_plate: licencePlate, label: label || null }),
+    removeVehicle: (vehicleId) => request('DELETE', `/me/vehicles/${vehicleId}`),
 
     abort: () => controller.abort(),
   };

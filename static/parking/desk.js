@@ -7,6 +7,8 @@
 import { reactive } from 'vue';
 import { formatWindow } from './format.js';
 
+const RECENT_ACTIONS = 8; // how many records "Recent actions" shows
+
 function plural(count, noun) {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
@@ -19,6 +21,11 @@ export function createDesk({ api, store, onChange = () => {} }) {
     closures: [], // current and coming closures, by start
     closuresFailed: false, // the latest list could not be read
     closing: null, // a closure awaiting confirmation: {spot, startTime, endTime, reason, window}
+    actions: [], // "Recent actions": the newest audit records, newest first
+    actionsFailed: false, // the latest list could not be read
+    lobbyUrl: null, // the lobby screen's link made in this page, or null
+    lobbyBusy: false,
+    lobbyError: null,
   });
 
   const timezone = () => store.state.timezone;
@@ -153,10 +160,52 @@ export function createDesk({ api, store, onChange = () => {} }) {
     return rules;
   }
 
-  // Live events the desk follows beyond the grid: closures made or reopened elsewhere.
+  // An audit record, from GET /admin/audit or an audit.recorded event, as the list shows it.
+  function toAction(record) {
+    return {
+      id: record.id,
+      recordedAt: record.recorded_at,
+      actor: record.actor?.name ?? record.actor_name,
+      action: record.action,
+      targetType: record.target?.type ?? record.target_type,
+      targetId: record.target?.id ?? record.target_id,
+      reason: record.reason,
+    };
+  }
+
+  async function loadActions() {
+    try {
+      state.actions = (await api.listAudit(RECENT_ACTIONS)).records.map(toAction);
+      state.actionsFailed = false;
+    } catch {
+      state.actionsFailed = true;
+    }
+  }
+
+  // Makes the lobby screen's link; any earlier one stops working. Shown here only.
+  async function makeLobbyLink() {
+    if (state.lobbyBusy) {
+      return;
+    }
+    state.lobbyBusy = true;
+    state.lobbyError = null;
+    try {
+      const { path } = await api.createLobbyLink();
+      state.lobbyUrl = new URL(path, window.location.origin).href;
+    } catch (error) {
+      state.lobbyError = error.message;
+    } finally {
+      state.lobbyBusy = false;
+    }
+  }
+
+  // Live events the desk follows beyond the grid: closures made or reopened elsewhere,
+  // and every audit record, whoever's action it was.
   function applyEvent(event) {
     if (event.type === 'closure.created' || event.type === 'closure.deleted') {
       loadClosures();
+    } else if (event.type === 'audit.recorded' && !state.actions.some((known) => known.id === event.id)) {
+      state.actions = [toAction(event), ...state.actions].slice(0, RECENT_ACTIONS);
     }
   }
 
@@ -167,6 +216,8 @@ export function createDesk({ api, store, onChange = () => {} }) {
     state,
     limits,
     loadClosures,
+    loadActions,
+    makeLobbyLink,
     openCellMenu,
     closeCellMenu,
     bookFor,

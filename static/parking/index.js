@@ -5,9 +5,11 @@ import { createArrivals } from './arrivals.js';
 import { createCalendarFeed } from './calendarFeed.js';
 import { createDesk } from './desk.js';
 import { createEventHandler } from './events.js';
+import { createGate } from './gate.js';
 import { connectSocket } from './socket.js';
 import { createStatsStore } from './stats.js';
 import { createStore } from './store.js';
+import { createVehicles } from './vehicles.js';
 import { createWaitlist } from './waitlist.js';
 import { ParkingGrid } from './components/ParkingGrid.js';
 
@@ -21,9 +23,10 @@ const PAUSED_AFTER_MS = 2000;
  *                          whenever the shown date leaves the lot's calendar, the lot's today
  * options.getToken()       the current JWT, or null once it has expired
  * options.currentUser      {id, role, ...}: role "admin" mounts the attendant's mode: the board
- *                          with holders and arrivals, the cell menu and the desk with the lot's
- *                          rules (the server enforces the role); a driver's mode has "I've
- *                          arrived" and "Add to my calendar"
+ *                          with holders and arrivals, gate mode (a plate lookup) above it, the
+ *                          cell menu and the desk with the lot's rules and recent actions (the
+ *                          server enforces the role); a driver's mode has "I've arrived", "Add
+ *                          to my calendar" and "My vehicles"
  * options.onUnauthorized() called at most once, when the API or socket rejects the session
  * options.onLotChange(calendar, date)
  *                          optional: called with GET /lot's answer and the date shown, once
@@ -58,6 +61,9 @@ export function mount(el, options) {
   const desk = admin ? createDesk({ api, store, onChange: stats.refreshSoon }) : null;
   const arrivals = createArrivals({ api, store });
   const calendarFeed = admin ? null : createCalendarFeed({ api });
+  const vehicles = admin ? null : createVehicles({ api });
+  const timezone = () => store.state.timezone ?? store.state.calendar?.timezone;
+  const gate = admin ? createGate({ api, timezone, onChange: stats.refreshSoon }) : null;
   const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
   const waitlist = createWaitlist({ api, store, admin });
 
@@ -106,6 +112,7 @@ export function mount(el, options) {
       store.loadRules();
       desk?.loadClosures();
       waitlist.load();
+      desk?.loadActions();
       if (await resync()) {
         store.resumeLiveUpdates();
       }
@@ -123,6 +130,7 @@ export function mount(el, options) {
         if (admin && event.type === 'waitlist.changed') {
           store.refresh(); // the board's counts of who waits
         }
+        gate?.applyEvent(event);
       }
     },
     onUnauthorized: unauthorized,
@@ -132,7 +140,7 @@ export function mount(el, options) {
   resync();
   stats.refresh();
 
-  const app = createApp(ParkingGrid, { store, stats, arrivals, desk, calendarFeed, waitlist });
+  const app = createApp(ParkingGrid, { store, stats, arrivals, desk, calendarFeed, waitlist, gate, vehicles });
   app.mount(el);
 
   function unmount() {

@@ -1,10 +1,13 @@
-// The attendant's tools under the board: the lot's rules, closing and reopening spots, adding spots.
+// The attendant's tools under the board: the lot's rules, closing and reopening spots, adding
+// spots, what was done (recent actions) and the lobby screen's link.
 import { AddSpotForm } from './AddSpotForm.js';
 import { ClosuresPanel } from './ClosuresPanel.js';
+import { LobbyLink } from './LobbyLink.js';
+import { RecentActions } from './RecentActions.js';
 import { RulesForm } from './RulesForm.js';
 
 export const AttendantDesk = {
-  components: { AddSpotForm, ClosuresPanel, RulesForm },
+  components: { AddSpotForm, ClosuresPanel, LobbyLink, RecentActions, RulesForm },
   props: {
     desk: { type: Object, required: true },
     store: { type: Object, required: true },
@@ -16,6 +19,8 @@ export const AttendantDesk = {
         <ClosuresPanel :desk="desk" :store="store" />
         <RulesForm :desk="desk" :store="store" />
         <AddSpotForm :desk="desk" />
+        <RecentActions :desk="desk" :timezone="store.state.timezone" />
+        <LobbyLink :desk="desk" />
       </div>
     </section>
   `,

@@ -1,18 +1,32 @@
 // The island's root: a message bar, the lot's timezone, a spots × time-slots table with
 // "I've arrived" under the driver's own cells, the release dialog, the occupancy chart,
-// the calendar link and the history download. For the attendant (a desk is given) the
-// table is the board, with its cell menu and the attendant's desk.
+// the calendar link, the driver's vehicles and the history download. For the attendant (a
+// desk is given) the table is the board, with gate mode above it, its cell menu and the
+// attendant's desk.
 import { ArrivalControl } from './ArrivalControl.js';
 import { AttendantDesk } from './AttendantDesk.js';
 import { CalendarLink } from './CalendarLink.js';
 import { CellMenu } from './CellMenu.js';
+import { GatePanel } from './GatePanel.js';
+import { MyVehicles } from './MyVehicles.js';
 import { OccupancyChart } from './OccupancyChart.js';
 import { ReleaseDialog } from './ReleaseDialog.js';
 import { SlotCell } from './SlotCell.js';
 import { WaitlistPanel } from './WaitlistPanel.js';
 
 export const ParkingGrid = {
-  components: { ArrivalControl, AttendantDesk, CalendarLink, CellMenu, OccupancyChart, ReleaseDialog, SlotCell, WaitlistPanel },
+  components: {
+    ArrivalControl,
+    AttendantDesk,
+    CalendarLink,
+    CellMenu,
+    GatePanel,
+    MyVehicles,
+    OccupancyChart,
+    ReleaseDialog,
+    SlotCell,
+    WaitlistPanel,
+  },
   props: {
     store: { type: Object, required: true },
     stats: { type: Object, required: true },
@@ -20,6 +34,8 @@ export const ParkingGrid = {
     desk: { type: Object, default: null }, // the attendant's
     calendarFeed: { type: Object, default: null }, // a driver's
     waitlist: { type: Object, required: true },
+    gate: { type: Object, default: null }, // the attendant's gate mode
+    vehicles: { type: Object, default: null }, // a driver's
   },
   computed: {
     state() {
@@ -67,6 +83,8 @@ export const ParkingGrid = {
           </div>
         </div>
       </div>
+
+      <GatePanel v-if="gate" :gate="gate" :timezone="state.timezone" />
 
       <p v-if="!state.spots.length" class="placeholder">
         {{ state.loading ? 'Loading slots…' : 'Slots could not be loaded.' }}
@@ -126,6 +144,8 @@ export const ParkingGrid = {
       <OccupancyChart :stats="stats" />
 
       <CalendarLink v-if="calendarFeed" :feed="calendarFeed" :store="store" />
+
+      <MyVehicles v-if="vehicles" :vehicles="vehicles" />
 
       <div class="parking-actions">
         <button

@@ -1,0 +1,74 @@
+// "My vehicles": the driver's plates (at most 3), so the attendant finds their booking at the gate.
+const MAX_VEHICLES = 3; // the server's limit
+const MAX_PLATE = 16;
+const MAX_LABEL = 40;
+
+export const MyVehicles = {
+  props: {
+    vehicles: { type: Object, required: true },
+  },
+  data() {
+    return { plate: '', label: '', limits: { plate: MAX_PLATE, label: MAX_LABEL, vehicles: MAX_VEHICLES } };
+  },
+  computed: {
+    state() {
+      return this.vehicles.state;
+    },
+    full() {
+      return this.state.vehicles.length >= MAX_VEHICLES;
+    },
+  },
+  mounted() {
+    this.vehicles.load();
+  },
+  methods: {
+    async add() {
+      if (await this.vehicles.add({ licencePlate: this.plate.trim(), label: this.label.trim() })) {
+        this.plate = '';
+        this.label = '';
+      }
+    },
+  },
+  template: `
+    <section class="my-vehicles" aria-labelledby="my-vehicles-heading">
+      <h2 id="my-vehicles-heading" class="calendar-link-heading">My vehicles</h2>
+      <p class="calendar-link-hint">The attendant at the gate finds your booking by your plate. With one vehicle, your bookings use it.</p>
+      <ul v-if="state.vehicles.length" class="my-vehicles-list">
+        <li v-for="vehicle in state.vehicles" :key="vehicle.id" class="my-vehicles-item">
+          <span class="licence-plate">{{ vehicle.licence_plate }}</span>
+          <span v-if="vehicle.label" class="my-vehicles-label">{{ vehicle.label }}</span>
+          <button
+            type="button"
+            class="btn btn-secondary"
+            :disabled="state.busy"
+            :aria-label="'Remove ' + vehicle.licence_plate"
+            @click="vehicles.remove(vehicle)"
+          >Remove</button>
+        </li>
+      </ul>
+      <form v-if="!full" class="my-vehicles-form" @submit.prevent="add">
+        <div class="form-group">
+          <label for="vehicle-plate">Licence plate</label>
+          <input
+            id="vehicle-plate"
+            v-model="plate"
+            class="licence-plate"
+            type="text"
+            :maxlength="limits.plate"
+            autocomplete="off"
+            autocapitalize="characters"
+            spellcheck="false"
+            required
+          />
+        </div>
+        <div class="form-group">
+          <label for="vehicle-label">Label (optional)</label>
+          <input id="vehicle-label" v-model="label" type="text" :maxlength="limits.label" autocomplete="off" />
+        </div>
+        <button type="submit" class="btn btn-primary" :disabled="state.busy">Add vehicle</button>
+      </form>
+      <p v-else class="calendar-link-hint">You have registered {{ limits.vehicles }} vehicles, the most allowed.</p>
+      <p v-if="state.error" class="error-msg" role="alert">{{ state.error }}</p>
+    </section>
+  `,
+};
