@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -16,10 +15,10 @@ from .ui import (
     api_call,
     csp_violations,
     record_csp_violations,
+    screenshot_path,
     sign_in_and_go_live,
 )
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE = {"width": 375, "height": 812}
 SCREEN = {"width": 1920, "height": 1080}
 SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -46,7 +45,7 @@ def current_slot(attendant: AttendantApi) -> dict:
     return spots["slots"][1]
 
 
-def test_the_attendant_checks_a_plate_in_and_books_a_walk_in_with_one_tap_each(afternoon_lot, new_context):
+def test_the_attendant_checks_a_plate_in_and_books_a_walk_in_with_one_tap_each(afternoon_lot, new_context, tmp_path):
     base_url, zone = afternoon_lot
     attendant = AttendantApi(base_url)
     driver = api_call(base_url, "POST", "/login", {"email": DRIVER1, "password": PASSWORD})["token"]
@@ -66,7 +65,7 @@ def test_the_attendant_checks_a_plate_in_and_books_a_walk_in_with_one_tap_each(a
     expect(card).to_contain_text("Driver 1")
     expect(card).to_contain_text("Spot 2 · Floor 1")
     expect(card).to_contain_text("Not checked in yet")
-    page.screenshot(path=str(DOCS / "gate-phone.png"), full_page=False)
+    page.screenshot(path=str(screenshot_path(tmp_path, "gate-phone.png")), full_page=False)
     card.get_by_role("button", name="Check in").click()
     expect(card.locator(".gate-confirm")).to_contain_text("Checked in at")
     expect(card.get_by_role("button", name="Check in")).to_have_count(0)
@@ -90,7 +89,7 @@ def test_the_attendant_checks_a_plate_in_and_books_a_walk_in_with_one_tap_each(a
     assert csp_violations(page) == []
 
 
-def test_the_lobby_updates_within_a_second_of_a_booking(afternoon_lot, new_context):
+def test_the_lobby_updates_within_a_second_of_a_booking(afternoon_lot, new_context, tmp_path):
     base_url, zone = afternoon_lot
     attendant = AttendantApi(base_url)
     path = attendant.call("POST", "/admin/lobby")["path"]
@@ -110,7 +109,7 @@ def test_the_lobby_updates_within_a_second_of_a_booking(afternoon_lot, new_conte
     )  # fmt: skip
     expect(last_slot).to_have_text("1", timeout=1_000)
     expect(screen.locator("#lobby-board")).not_to_contain_text("LOBBY-9")
-    screen.screenshot(path=str(DOCS / "lobby.png"))
+    screen.screenshot(path=str(screenshot_path(tmp_path, "lobby.png")))
     assert csp_violations(screen) == []
     # Readable on a phone too: nothing scrolls sideways.
     screen.set_viewport_size(PHONE)

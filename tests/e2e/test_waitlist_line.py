@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time
 
 from playwright.sync_api import Page, expect
 
-from .ui import DRIVER1, DRIVER2, SLOTS, cell, release, run_sql, signed_in_on_tomorrow, utc_day
+from .ui import DRIVER1, DRIVER2, SLOTS, cell, release, run_sql, screenshot_path, signed_in_on_tomorrow, utc_day
 
 LIVE_MS = 1_000  # every change reaches every open grid within a second
 
@@ -77,7 +77,9 @@ def test_a_driver_in_line_gets_the_released_spot_live_and_sees_their_place_move(
     assert driver2.evaluate("window.notReloaded") is True
 
 
-def test_the_waitlist_line_fits_a_320_px_phone(open_page: Callable[..., Page], app_url: str, reset_db: str) -> None:
+def test_the_waitlist_line_fits_a_320_px_phone(
+    open_page: Callable[..., Page], app_url: str, reset_db: str, tmp_path: Path
+) -> None:
     fill_morning_of_tomorrow(reset_db, (2, 3, 4, 5))
     (driver,) = signed_in_on_tomorrow(open_page, app_url, DRIVER2)
     driver.set_viewport_size({"width": 320, "height": 700})
@@ -89,4 +91,4 @@ def test_the_waitlist_line_fits_a_320_px_phone(open_page: Callable[..., Page], a
         box = element.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320
     assert line.get_by_role("button", name="Leave the line").bounding_box()["height"] >= 44
-    driver.screenshot(path=str(Path(__file__).resolve().parents[2] / ".data" / "waitlist-320.png"))
+    driver.screenshot(path=str(screenshot_path(tmp_path, "waitlist-phone.png")))

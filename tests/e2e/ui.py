@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -186,3 +188,13 @@ def record_csp_violations(context: BrowserContext) -> None:
 
 def csp_violations(page: Page) -> list[str]:
     return page.evaluate("window.cspViolations")
+
+
+def screenshot_path(tmp_path: Path, name: str) -> Path:
+    """Where a test saves its picture: docs/NAME with UPDATE_SCREENSHOTS=1, else tmp_path.
+
+    A test run never changes the tracked pictures unless asked to (the lobby's shows a clock).
+    """
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / name
+    return tmp_path / name
