@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
-_SECRET_NAMES = frozenset({"DATABASE_URL", "JWT_SECRET"})
+_SECRET_NAMES = frozenset({"DATABASE_URL", "JWT_SECRET", "METRICS_TOKEN"})
 
 
 # Variables an older version read, and why they are ignored now.
@@ -68,6 +69,14 @@ class Settings:
     request_body_timeout_seconds: float = 10.0
     # Connections one process holds at most (fewer if the descriptor limit is lower).
     max_connections: int = 10_000
+    # Seconds between SIGTERM and closing the listener, while /readyz says
+    # "draining" so load balancers take this instance out. None: 5 on SIGTERM,
+    # and no drain on SIGINT, so Ctrl+C in a terminal stays quick (serving.py).
+    drain_seconds: float | None = None
+    # The bearer token GET /metrics answers to; None: no /metrics (404), nothing recorded.
+    metrics_token: str | None = field(default=None, repr=False)
+    # "text" (for people) or "json" (one object per line, for log collectors).
+    log_format: str = "text"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -110,6 +119,9 @@ class Settings:
                 "REQUEST_BODY_TIMEOUT_SECONDS", _positive_float, cls.request_body_timeout_seconds
             ),
             max_connections=read("MAX_CONNECTIONS", _positive_int, cls.max_connections),
+            drain_seconds=read("DRAIN_SECONDS", _non_negative_float, None),
+            metrics_token=read("METRICS_TOKEN", _metrics_token, None),
+            log_format=read("LOG_FORMAT", _log_format, cls.log_format),
         )
 
 
@@ -137,6 +149,16 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not 0 <= value < float("inf"):
+        raise ValueError("must be zero or a positive number")
+    return value
+
+
 def _port(raw: str) -> int:
     value = _int(raw)
     if not 0 < value < 65536:
@@ -151,6 +173,28 @@ MIN_SECRET_LENGTH = 32
 def _secret(raw: str) -> str:
     if len(raw) < MIN_SECRET_LENGTH:
         raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
+    return raw
+
+
+# Sent by a scraper on every request; guessing one of this length is hopeless.
+MIN_METRICS_TOKEN_LENGTH = 16
+_PRINTABLE = re.compile(r"[!-~]+")
+
+
+def _metrics_token(raw: str) -> str:
+    if len(raw) < MIN_METRICS_TOKEN_LENGTH or not _PRINTABLE.fullmatch(raw):
+        raise ValueError(
+            f"must be at least {MIN_METRICS_TOKEN_LENGTH} visible ASCII characters, no spaces"
+        )
+    return raw
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(raw: str) -> str:
+    if raw not in LOG_FORMATS:
+        raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
     return raw
 
 

@@ -76,3 +76,24 @@ def test_a_retired_variable_is_ignored_with_a_warning(caplog):
         "BOOKING_HORIZON_DAYS is no longer read" in message and "PUT /admin/rules" in message
         for message in caplog.messages
     )
+
+
+def test_operations_settings_are_read_and_checked():
+    settings = Settings.from_env(
+        {"DRAIN_SECONDS": "0", "METRICS_TOKEN": "m" * 16, "LOG_FORMAT": "json"}
+    )
+    assert (settings.drain_seconds, settings.metrics_token, settings.log_format) == (0, "m" * 16, "json")
+    assert "m" * 16 not in repr(settings)
+    defaults = Settings.from_env({})
+    assert (defaults.drain_seconds, defaults.metrics_token, defaults.log_format) == (None, None, "text")
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("DRAIN_SECONDS", "-1"), ("DRAIN_SECONDS", "inf"), ("LOG_FORMAT", "xml"), ("METRICS_TOKEN", "short")],
+)
+def test_a_bad_operations_setting_names_its_variable(name, value):
+    with pytest.raises(SettingsError, match=f"^{name}=") as caught:
+        Settings.from_env({name: value})
+    if name == "METRICS_TOKEN":
+        assert value not in str(caught.value)
