@@ -17,6 +17,7 @@ from .auth import (
     admin_middleware,
     identity_middleware,
 )
+from .drain import CLOSE_REASON, DRAIN, Drain
 from .embedded import EMBEDDED
 from .errors import error_middleware
 from .hub import HUB, Hub
@@ -56,9 +57,11 @@ def create_app(settings: Settings) -> web.Application:
         session_secret(settings.jwt_secret, settings.jwt_secret_file), settings.jwt_ttl_seconds
     )
 
+    drain = Drain()
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
+            drain.middleware,  # outside the rest: a hurried stop cancels the whole request
             error_middleware,
             frontend.html_not_found,  # before the JWT check, which would answer 401
             tokens.middleware(),
@@ -67,6 +70,7 @@ def create_app(settings: Settings) -> web.Application:
         ],
     )
     app[SETTINGS] = settings
+    app[DRAIN] = drain
     app[TOKENS] = tokens
     app[IDENTITIES] = Identities()
     app[LOGIN_THROTTLE] = LoginThrottle(
@@ -140,11 +144,13 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
     )
     task = asyncio.create_task(sweeper.run(), name="stale-booking-sweeper")
     yield
-    await _stop(task)
+    # A sweep under way commits; the next does not start.
+    sweeper.stop()
+    await app[DRAIN].finish(task)
 
 
 async def _close_sockets(app: web.Application) -> None:
-    await app[HUB].close_all()
+    await app[HUB].close_all(CLOSE_REASON)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

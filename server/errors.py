@@ -152,6 +152,15 @@ class ServerBusy(ApiError):
     status, code = 503, "server_busy"
 
 
+class Draining(ApiError):
+    """This instance is stopping (SIGTERM): load balancers should send no more."""
+
+    status, code = 503, "draining"
+
+    def __init__(self) -> None:
+        super().__init__("This instance is shutting down; other instances keep serving.")
+
+
 class DatabaseUnavailable(ApiError):
     status, code = 503, "database_unavailable"
 

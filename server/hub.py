@@ -120,14 +120,11 @@ class Hub:
         self._closing.add(task)  # the loop holds tasks weakly
         task.add_done_callback(self._closing.discard)
 
-    async def close_all(self) -> None:
-        """Close every socket with GOING_AWAY, e.g. on shutdown."""
+    async def close_all(self, reason: str) -> None:
+        """Close every socket with GOING_AWAY (1001), e.g. on shutdown: clients reconnect at once."""
         sockets, self._clients = [*self._clients, *self._lobby], {}
         self._lobby = set()
-        await asyncio.gather(
-            *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
-            return_exceptions=True,
-        )
+        await asyncio.gather(*(_close(ws, WSCloseCode.GOING_AWAY, reason) for ws in sockets))
 
 
 HUB = web.AppKey("hub", Hub)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ class Sweeper:
         self._pool = pool
         self._interval = interval_seconds
         self._login_window = login_window
+        self._stopping = asyncio.Event()
 
     async def release_no_shows(self) -> list[dict[str, Any]]:
         """Bookings nobody checked in for within the lot's grace period (none while it is 0)."""
@@ -35,8 +37,12 @@ class Sweeper:
             log.info("Auto-released Spot #%d (Reservation ID %d)", row["spot_number"], row["id"])
         return released
 
+    def stop(self) -> None:
+        """End run() after the current sweep, or at once if it is between sweeps."""
+        self._stopping.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 # No-shows first: a booking that ended unclaimed while the rule
                 # is on was a no-show, not a stay that ran its course.
@@ -52,4 +58,6 @@ class Sweeper:
             except Exception:
                 # A failed sweep (e.g. the database is down) must not end the loop.
                 log.exception("Sweep failed; retrying in %.0fs", self._interval)
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval):
+                    await self._stopping.wait()

@@ -89,7 +89,8 @@ def server_process(
     `open_files` sets its descriptor limit (RLIMIT_NOFILE), soft and hard.
     """
     port = port or free_port()
-    environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}
+    # No drain on SIGTERM unless a test asks for one: each stop would cost 5 s.
+    environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "DRAIN_SECONDS": "0", **env}
     limit_descriptors = None
     if open_files is not None:
         limits = (open_files, open_files)

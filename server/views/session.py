@@ -7,6 +7,7 @@ from aiohttp import web
 from .. import repository
 from ..auth import TOKENS
 from ..db import POOL, within
+from ..drain import DRAIN
 from ..embedded import EMBEDDED
 from ..errors import DatabaseUnavailable
 from ..login import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, PASSWORD_CHECKS
@@ -47,6 +48,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
+    # First: a draining instance is out of rotation whatever its database says.
+    request.app[DRAIN].check_ready()
     embedded = request.app.get(EMBEDDED)
     if embedded is not None and embedded.state != "running":
         raise DatabaseUnavailable(embedded.detail)
