@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, frontend, realtime
+from . import db, frontend, metrics, realtime
 from .auth import (
     IDENTITIES,
     TOKENS,
@@ -31,6 +31,7 @@ from .login import (
     PasswordAuthenticator,
     PasswordChecks,
 )
+from .metrics import METRICS, Metrics
 from .session_secret import session_secret
 from .settings import SETTINGS, Settings
 from .sweeper import Sweeper
@@ -58,9 +59,12 @@ def create_app(settings: Settings) -> web.Application:
     )
 
     drain = Drain()
+    app_metrics = Metrics(enabled=settings.metrics_token is not None)
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
+            # Outside the error middleware: it times the answer as it was sent.
+            *([app_metrics.middleware] if app_metrics.enabled else []),
             drain.middleware,  # outside the rest: a hurried stop cancels the whole request
             error_middleware,
             frontend.html_not_found,  # before the JWT check, which would answer 401
@@ -77,7 +81,9 @@ def create_app(settings: Settings) -> web.Application:
         settings.login_max_failures, settings.login_failure_window_seconds
     )
     app[PASSWORD_CHECKS] = PasswordChecks(settings.login_queue_capacity)
+    app[METRICS] = app_metrics
     app[HUB] = Hub()
+    app_metrics.websockets.set_function(app[HUB].__len__)
 
     # Started in this order, stopped in reverse.
     app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
@@ -96,6 +102,7 @@ def create_app(settings: Settings) -> web.Application:
         lobby,
         waitlist,
         realtime,
+        metrics,
     ):
         app.add_routes(module.routes)
     frontend.setup(app, settings.static_dir)
@@ -110,6 +117,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         pool = await db.create_pool(url, settings)
         app[db.DATABASE_URL] = url
         app[db.POOL] = pool
+        app[METRICS].watch_pool(pool)
         app[PASSWORD_AUTHENTICATOR] = PasswordAuthenticator(pool)
         watcher = None
         if embedded is not None:
@@ -126,7 +134,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _event_listener(app: web.Application) -> AsyncIterator[None]:
     feed = LobbyFeed(app[db.POOL], app[HUB], app[SETTINGS].tz)
     app[LOBBY_FEED] = feed
-    listener = EventListener(app[db.DATABASE_URL], app[HUB], app[IDENTITIES], feed)
+    listener = EventListener(
+        app[db.DATABASE_URL], app[HUB], app[IDENTITIES], feed, metrics=app[METRICS]
+    )
     task = asyncio.create_task(listener.run(), name="event-listener")
     try:
         # Serve only once events flow, so no change goes unseen after startup.
@@ -140,7 +150,10 @@ async def _event_listener(app: web.Application) -> AsyncIterator[None]:
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
     sweeper = Sweeper(
-        app[db.POOL], app[SETTINGS].sweep_interval_seconds, login_window=app[LOGIN_THROTTLE].window
+        app[db.POOL],
+        app[SETTINGS].sweep_interval_seconds,
+        login_window=app[LOGIN_THROTTLE].window,
+        metrics=app[METRICS],
     )
     task = asyncio.create_task(sweeper.run(), name="stale-booking-sweeper")
     yield

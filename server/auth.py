@@ -28,6 +28,8 @@ PUBLIC_PATHS = (
     r"^/slots$",
     r"^/healthz$",
     r"^/readyz$",
+    # Prometheus scrapes with its own token, METRICS_TOKEN (see metrics.py).
+    r"^/metrics$",
     r"^/openapi\.yaml$",
     r"^/docs$",
     r"^/static/.*$",

@@ -90,9 +90,20 @@ class BoundedPool:
     def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
         self._pool = pool
         self._acquire_timeout = acquire_timeout
+        # Callers waiting for a connection right now (a metric; asyncpg does not say).
+        self.waiting = 0
 
-    def acquire(self) -> Any:  # asyncpg's PoolAcquireContext
-        return self._pool.acquire(timeout=self._acquire_timeout)
+    def acquire(self) -> _WaitCounted:
+        return _WaitCounted(self, self._pool.acquire(timeout=self._acquire_timeout))
+
+    def size(self) -> int:
+        return self._pool.get_size()
+
+    def max_size(self) -> int:
+        return self._pool.get_max_size()
+
+    def in_use(self) -> int:
+        return self._pool.get_size() - self._pool.get_idle_size()
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         async with self.acquire() as conn:
@@ -112,6 +123,24 @@ class BoundedPool:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+class _WaitCounted:
+    """asyncpg's acquire context (`async with pool.acquire() as conn`), counting its wait."""
+
+    def __init__(self, pool: BoundedPool, acquiring: Any) -> None:
+        self._pool = pool
+        self._acquiring = acquiring  # asyncpg's PoolAcquireContext
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self._pool.waiting += 1
+        try:
+            return await self._acquiring.__aenter__()
+        finally:
+            self._pool.waiting -= 1
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self._acquiring.__aexit__(*exc_info)
 
 
 # What hands out connections (for a transaction or a cursor), and what runs a

@@ -54,6 +54,9 @@ class Hub:
         self._clients.pop(ws, None)
         self._lobby.discard(ws)
 
+    def __len__(self) -> int:
+        return len(self._clients)
+
     def publish(self, message: events.Audiences) -> None:
         """Send each socket the form of the event its audience may see, without waiting."""
         deliveries = []

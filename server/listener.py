@@ -14,6 +14,7 @@ from . import events, repository
 from .auth import Identities
 from .hub import RESYNC, Hub
 from .lobby import LobbyFeed
+from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,10 @@ class EventListener:
         *,
         ping_interval: float = 10.0,
         max_backoff: float = 30.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._url = url
+        self._metrics = metrics or Metrics.disabled()
         self._hub = hub
         self._identities = identities
         self._lobby = lobby
@@ -70,6 +73,7 @@ class EventListener:
                 failures = 0
                 if connected_before:
                     log.info("LISTEN connection restored; asking clients to resync")
+                    self._metrics.listener_reconnects.inc()
                     # Role changes may have been missed too.
                     self._identities.forget_all()
                     self._hub.broadcast(RESYNC)
@@ -97,6 +101,7 @@ class EventListener:
         else:
             audiences = events.audiences(event)
             self._hub.publish(audiences)
+            self._metrics.events.inc()
             if audiences.lobby and self._lobby is not None:
                 self._lobby.changed()
 

@@ -10,15 +10,22 @@ from typing import Any
 
 from . import repository
 from .db import Db
+from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
 class Sweeper:
     def __init__(
-        self, pool: Db, interval_seconds: float, *, login_window: timedelta | None = None
+        self,
+        pool: Db,
+        interval_seconds: float,
+        *,
+        login_window: timedelta | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
+        self._metrics = metrics or Metrics.disabled()
         self._interval = interval_seconds
         self._login_window = login_window
         self._stopping = asyncio.Event()
@@ -28,6 +35,7 @@ class Sweeper:
         released = await repository.arrivals.release_no_shows(self._pool)
         for row in released:
             log.info("Released no-show Spot #%d (Reservation ID %d)", row["spot_number"], row["id"])
+        self._metrics.sweeper_releases.labels("no_show").inc(len(released))
         return released
 
     async def release_expired(self) -> list[dict[str, Any]]:
@@ -35,6 +43,7 @@ class Sweeper:
         released = await repository.arrivals.release_expired(self._pool)
         for row in released:
             log.info("Auto-released Spot #%d (Reservation ID %d)", row["spot_number"], row["id"])
+        self._metrics.sweeper_releases.labels("expired").inc(len(released))
         return released
 
     def stop(self) -> None:

@@ -137,6 +137,8 @@ test_fuzz_export_reservations = fuzz("exportReservations")
 test_fuzz_get_stats = fuzz("getStats")
 test_fuzz_healthz = fuzz("healthz")
 test_fuzz_readyz = fuzz("readyz")
+# The fuzzed server has no METRICS_TOKEN: every answer is a 404.
+test_fuzz_get_metrics = fuzz("getMetrics", max_examples=5)
 test_fuzz_get_openapi_document = fuzz("getOpenApiDocument")
 # A driver on an attendant's route is a 403, which the document lists; once is enough.
 test_fuzz_board_as_a_driver = fuzz("getBoard", max_examples=10)

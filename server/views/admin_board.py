@@ -10,8 +10,9 @@ from .. import repository, slots
 from ..auth import IDENTITY
 from ..db import POOL
 from ..errors import UserNotFound, ValidationFailed
-from ..responses import json_response
 from ..grid import day_grid
+from ..metrics import METRICS
+from ..responses import json_response
 from ..settings import SETTINGS
 from ..shapes import booking_for_someone_json, reservation_json, users_json
 from ..validation import (
@@ -54,15 +55,19 @@ async def book_for_someone(request: web.Request) -> web.Response:
         driver = await repository.users.get_user(pool, user_id=user_id)
         if driver is None:
             raise UserNotFound(f"'user_id': there is no user {user_id}.")
-        reservation = await repository.reservations.book(
-            pool,
-            **booking,
-            user_id=user_id,
-            vehicle_id=optional_vehicle_id(body),
-            driver_name=driver.display_name,
-        )
+        vehicle_id = optional_vehicle_id(body)
+        with request.app[METRICS].booking():
+            reservation = await repository.reservations.book(
+                pool,
+                **booking,
+                user_id=user_id,
+                vehicle_id=vehicle_id,
+                driver_name=driver.display_name,
+            )
     else:
-        reservation = await repository.reservations.book(pool, **booking, **guest_fields(body))
+        guest = guest_fields(body)
+        with request.app[METRICS].booking():
+            reservation = await repository.reservations.book(pool, **booking, **guest)
     # The waitlist does not bind the attendant, who decides at the gate; the
     # answer says how many drivers were waiting for this slot.
     waiting = await repository.waitlist.waiting_in_slot(pool, start=booking["slot"].start)

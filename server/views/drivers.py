@@ -10,6 +10,7 @@ from .. import repository, slots
 from ..auth import IDENTITY
 from ..db import POOL
 from ..errors import ValidationFailed
+from ..metrics import METRICS
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..grid import day_grid
@@ -57,13 +58,15 @@ async def create_reservation(request: web.Request) -> web.Response:
     body = await json_object(request)
     booking = booking_fields(body, tz, now=datetime.now(UTC))
     user_id = request[IDENTITY].user_id
-    reservation = await repository.reservations.book(
-        request.app[POOL],
-        **booking,
-        user_id=user_id,
-        created_by=user_id,
-        vehicle_id=optional_vehicle_id(body),
-    )
+    vehicle_id = optional_vehicle_id(body)
+    with request.app[METRICS].booking():
+        reservation = await repository.reservations.book(
+            request.app[POOL],
+            **booking,
+            user_id=user_id,
+            created_by=user_id,
+            vehicle_id=vehicle_id,
+        )
     return json_response(
         reservation_json(reservation, tz),
         status=201,

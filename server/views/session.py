@@ -11,6 +11,7 @@ from ..drain import DRAIN
 from ..embedded import EMBEDDED
 from ..errors import DatabaseUnavailable
 from ..login import LOGIN_THROTTLE, PASSWORD_AUTHENTICATOR, PASSWORD_CHECKS
+from ..metrics import METRICS
 from ..responses import json_response
 from ..shapes import session_json
 from ..validation import json_object, string_field
@@ -31,12 +32,13 @@ async def login(request: web.Request) -> web.Response:
     client = request.remote or ""
     # Admitted first (a full queue refuses at once, counting nothing), then the
     # attempt is counted, then the password checked: a failure stays counted.
-    with request.app[PASSWORD_CHECKS].admit():
-        await throttle.reserve(pool, email=email, client=client)
-        user = await request.app[PASSWORD_AUTHENTICATOR].authenticate(
-            {"email": email, "password": password}
-        )
-    await throttle.clear(pool, email=email, client=client)
+    with request.app[METRICS].login():
+        with request.app[PASSWORD_CHECKS].admit():
+            await throttle.reserve(pool, email=email, client=client)
+            user = await request.app[PASSWORD_AUTHENTICATOR].authenticate(
+                {"email": email, "password": password}
+            )
+        await throttle.clear(pool, email=email, client=client)
     tokens = request.app[TOKENS]
     return json_response(session_json(tokens.issue(user), tokens.ttl_seconds, user))
 

@@ -65,8 +65,10 @@ def test_try_it_out_sends_the_bearer_token_given_to_authorize(open_docs, auth) -
     page = open_docs(375)
     token = auth(DRIVER1)["Authorization"].removeprefix("Bearer ")
     page.click("button.authorize")
-    page.fill(".modal-ux input", token)
-    page.click(".modal-ux button.authorize")
+    # The session's scheme, not GET /metrics' own token.
+    scheme = page.locator(".modal-ux .auth-container").filter(has_text="bearerAuth")
+    scheme.locator("input").fill(token)
+    scheme.locator("button.authorize").click()
     page.click(".modal-ux button.btn-done")
 
     operation = page.locator(".opblock-get").filter(has=page.locator('[data-path="/spots"]'))
