@@ -9,6 +9,7 @@ import warnings
 
 from aiohttp import web
 
+from . import logs
 from .app import create_app
 from .errors import DatabaseStartupError
 from .serving import ListenError, serve
@@ -16,9 +17,14 @@ from .settings import Settings, SettingsError
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # What is logged while the settings are read waits for the format they name.
+    held = logs.hold()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        logs.configure("text", held)
+        sys.exit(f"Configuration error: {exc}")
+    logs.configure(settings.log_format, held)
     # aiohttp-jwt logs a full traceback for every rejected token; a 401 is enough.
     logging.getLogger("aiohttp_jwt").setLevel(logging.CRITICAL)
     # pgserver narrates every pg_ctl call at INFO; its warnings still show.
@@ -27,10 +33,6 @@ def main() -> None:
     warnings.filterwarnings(
         "ignore", "It is recommended to use web.RequestKey", web.NotAppKeyWarning
     )
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        sys.exit(f"Configuration error: {exc}")
     try:
         asyncio.run(serve(create_app(settings), settings))
     except ListenError as exc:

@@ -14,6 +14,8 @@ REDACTED_FEED = "/calendar/REDACTED.ics"
 _LOBBY_PATH = re.compile(r"^/lobby(/board)?$")
 _QUERY_KEY = re.compile(r"(?<=[?&])key=[^&#]*")
 REDACTED_KEY = "key=REDACTED"
+# aiohttp's usual line, and the seconds the answer took.
+ACCESS_LOG_FORMAT = web.AccessLogger.LOG_FORMAT + " %Tf"
 
 
 def loggable(path: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, frontend, metrics, realtime
+from . import db, frontend, logs, metrics, realtime
 from .auth import (
     IDENTITIES,
     TOKENS,
@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
+            logs.request_id_middleware,  # first: every line a request logs carries its id
             # Outside the error middleware: it times the answer as it was sent.
             *([app_metrics.middleware] if app_metrics.enabled else []),
             drain.middleware,  # outside the rest: a hurried stop cancels the whole request
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> web.Application:
             tokens.middleware(),
             identity_middleware,
             admin_middleware,
+            logs.user_id_middleware,
         ],
     )
     app[SETTINGS] = settings
@@ -107,6 +109,7 @@ def create_app(settings: Settings) -> web.Application:
         app.add_routes(module.routes)
     frontend.setup(app, settings.static_dir)
     app.on_response_prepare.append(frontend.security_headers)
+    app.on_response_prepare.append(logs.echo_request_id)
     return app
 
 

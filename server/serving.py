@@ -9,7 +9,7 @@ import signal
 
 from aiohttp import web
 
-from .access_log import RedactingAccessLogger
+from .access_log import ACCESS_LOG_FORMAT, RedactingAccessLogger
 from .connections import ACCEPT_BACKLOG, AcceptErrorLog, ConnectionCap, connection_limit
 from .drain import DEFAULT_DRAIN_SECONDS, DRAIN, IN_FLIGHT_SECONDS, Drain
 from .settings import Settings
@@ -41,6 +41,7 @@ async def serve(app: web.Application, settings: Settings) -> None:
     runner = web.AppRunner(
         app,
         access_log_class=RedactingAccessLogger,
+        access_log_format=ACCESS_LOG_FORMAT,
         keepalive_timeout=settings.http_idle_timeout_seconds,
         shutdown_timeout=IN_FLIGHT_SECONDS,
     )
