@@ -32,4 +32,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '8080'), timeout=4)"]
 
+# `docker stop` sends SIGTERM: the server drains (/readyz 503 for DRAIN_SECONDS,
+# then in-flight work finishes), so give it time: `docker stop --time 30`
+# (compose: stop_grace_period). See docs/deploying.md.
+STOPSIGNAL SIGTERM
 CMD ["python", "-m", "server"]

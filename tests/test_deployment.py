@@ -12,7 +12,15 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from server.app import create_app
+from server.auth import is_public
+from server.drain import DEFAULT_DRAIN_SECONDS, IN_FLIGHT_SECONDS, STEP_SECONDS
+from server.realtime import HEARTBEAT_SECONDS
 from server.settings import PROJECT_ROOT, Settings
+from tests.balancer import HAPROXY, HAPROXY_CONFIG, require_haproxy
+
+# The instances behind the load balancer, in the order of its server lines.
+APP_SERVICES = ("app", "app2")
 
 
 def settings_env_names() -> set[str]:
@@ -82,7 +90,8 @@ def test_database_is_postgres_16_on_a_named_volume_with_a_readiness_check(compos
 
 
 def test_app_starts_only_once_the_database_is_healthy(compose):
-    assert compose["services"]["app"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    for name in APP_SERVICES:
+        assert compose["services"][name]["depends_on"] == {"db": {"condition": "service_healthy"}}
 
 
 def test_app_environment_holds_only_variables_the_server_reads(compose):
@@ -150,7 +159,122 @@ def test_docker_compose_accepts_the_file():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert set(yaml.safe_load(result.stdout)["services"]) == {"db", "app"}
+    assert set(yaml.safe_load(result.stdout)["services"]) == {"db", *APP_SERVICES, "lb"}
+
+
+def test_the_second_instance_is_the_first_one_again(compose):
+    # A YAML merge of app's service: a setting added to app reaches both.
+    assert compose["services"]["app2"] == compose["services"]["app"]
+
+
+def test_only_the_load_balancer_is_published(compose):
+    assert all("ports" not in compose["services"][name] for name in APP_SERVICES)
+    lb = compose["services"]["lb"]
+    assert "127.0.0.1:8080:8080" in lb["ports"]
+    assert set(lb["depends_on"]) == set(APP_SERVICES)
+
+
+def test_the_load_balancer_is_the_official_haproxy_image_with_the_checked_in_config(compose):
+    lb = compose["services"]["lb"]
+    assert lb["image"].startswith("haproxy:")
+    # Debian 12's haproxy, which the rolling-restart test runs, is 2.6: the same series.
+    assert lb["image"] == "haproxy:2.6"
+    assert lb["volumes"] == [
+        f"./{HAPROXY_CONFIG.relative_to(PROJECT_ROOT)}:/usr/local/etc/haproxy/haproxy.cfg:ro"
+    ]
+
+
+def test_an_instance_gets_time_to_drain_before_compose_kills_it(compose):
+    for name in APP_SERVICES:
+        grace = compose["services"][name]["stop_grace_period"]
+        assert grace.endswith("s")
+        assert int(grace[:-1]) >= DEFAULT_DRAIN_SECONDS + IN_FLIGHT_SECONDS + STEP_SECONDS
+
+
+# --- server/haproxy.cfg --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def haproxy_config() -> dict[str, list[list[str]]]:
+    """Each section ("backend instances", ...) with its directives split into words."""
+    sections: dict[str, list[list[str]]] = {}
+    current: list[list[str]] = []
+    for raw in HAPROXY_CONFIG.read_text().splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            current = sections.setdefault(line.strip(), [])
+        else:
+            current.append(line.split())
+    return sections
+
+
+def directives(section: list[list[str]], *words: str) -> list[list[str]]:
+    return [line for line in section if line[: len(words)] == list(words)]
+
+
+def default(value: str) -> str:
+    """The default of an environment reference, as HAProxy reads "${NAME-default}"."""
+    match = re.fullmatch(r'"\$\{\w+-([^}]*)\}"', value)
+    assert match, value
+    return match.group(1)
+
+
+def seconds(value: str) -> float:
+    number, unit = re.fullmatch(r"(\d+)(ms|s|m|h)", value).groups()
+    return int(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+def test_haproxy_checks_readiness_on_a_public_route_the_app_serves(haproxy_config, settings):
+    backend = haproxy_config["backend instances"]
+    assert directives(backend, "option", "httpchk")
+    ((*_, path),) = [line for line in directives(backend, "http-check", "send")]
+    assert path == "/readyz" and is_public(path)
+    assert directives(backend, "http-check", "expect") == [["http-check", "expect", "status", "200"]]
+    paths = {resource.canonical for resource in create_app(settings).router.resources()}
+    assert path in paths
+
+
+def test_haproxy_takes_a_draining_instance_out_within_the_drain(haproxy_config):
+    (checks,) = [line for line in directives(haproxy_config["backend instances"], "default-server") if "check" in line]
+    interval = seconds(checks[checks.index("inter") + 1])
+    fall = int(checks[checks.index("fall") + 1])
+    # The first failing check comes at most one interval after SIGTERM, the
+    # last of `fall` failures (fall - 1) intervals later: out before the drain ends.
+    assert interval * fall < DEFAULT_DRAIN_SECONDS
+
+
+def test_haproxy_sends_to_every_compose_instance_without_stickiness(haproxy_config, dockerfile):
+    backend = haproxy_config["backend instances"]
+    servers = [default(line[2]) for line in directives(backend, "server")]
+    port = dict(pair.split("=") for pair in " ".join(arguments_of(dockerfile, "ENV")).split())["PORT"]
+    assert servers == [f"{name}:{port}" for name in APP_SERVICES]
+    assert directives(backend, "balance") == [["balance", "leastconn"]]
+    config = HAPROXY_CONFIG.read_text()
+    assert not re.search(r"^\s*(cookie|stick|hash-type)\b", config, re.MULTILINE)
+
+
+def test_haproxy_listens_where_compose_publishes_and_keeps_websockets_open(haproxy_config, compose):
+    (bind,) = directives(haproxy_config["frontend parking"], "bind")
+    published = {port.rsplit(":", 1)[1] for port in compose["services"]["lb"]["ports"]}
+    assert default(bind[1]).lstrip(":") in published
+    (tunnel,) = directives(haproxy_config["defaults"], "timeout", "tunnel")
+    assert seconds(tunnel[2]) > 2 * HEARTBEAT_SECONDS
+    # A refused connection (an instance that just stopped) goes to the other instance.
+    assert directives(haproxy_config["defaults"], "option", "redispatch")
+
+
+def test_haproxy_accepts_the_config():
+    require_haproxy()
+    result = subprocess.run(
+        [str(HAPROXY), "-c", "-q", "-f", str(HAPROXY_CONFIG)],
+        env={"APP1": "127.0.0.1:1", "APP2": "127.0.0.1:2", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 # --- Dockerfile and .dockerignore -------------------------------------------
