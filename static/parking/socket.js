@@ -1,8 +1,14 @@
-// Live updates over /ws: authenticates, reconnects with backoff, and can be stopped for good.
+// Live updates over /ws: authenticates, reconnects (at once after a restart, else with
+// backoff), and can be stopped for good.
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15000;
 const CLOSE_UNAUTHORIZED = 4401; // the server's close code for a missing, invalid or expired token
+// 1001 "server restarting": this instance is stopping and the load balancer already sends
+// new connections to another, so reconnect at once. The jitter spreads the sockets a
+// restart closes together, so that they do not all land in the same instant.
+const CLOSE_GOING_AWAY = 1001;
+const GOING_AWAY_JITTER_MS = 500;
 // A token refused again on the next attempt is refused for good (the server's secret
 // changed, the user is gone, or it expired by the server's clock): reconnecting cannot
 // fix that. One retry is for the case it can fix, an auth message that arrived too late.
@@ -41,6 +47,9 @@ export function connectSocket({ getToken, onResync, onEvent, onUnauthorized, onS
         onUnauthorized();
       } else if (refusalsInARow > 0) {
         retryTimer = setTimeout(open, FIRST_RETRY_MS); // settle a refusal now, not after a long backoff
+      } else if (event.code === CLOSE_GOING_AWAY) {
+        failedAttempts = 0; // a restart is no failure: if this attempt fails, backoff starts afresh
+        retryTimer = setTimeout(open, Math.random() * GOING_AWAY_JITTER_MS);
       } else {
         scheduleRetry();
       }
