@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from .booking import CONCURRENCY, db_ceiling, http_booking, unloaded
 from .fanout import OPEN_FILES, ws_fanout
 from .logins import login_flood, login_lag
+from .metrics_cost import metrics_cost
 from .report import BenchBroken, Report, table
 from .stack import (
     SERVER_LOG,
@@ -35,6 +36,7 @@ SERVER_PHASES: tuple[tuple[str, str, Callable[[Database, Server, Report], Awaita
     ("fanout", "4 and 6. WebSocket fan-out to 1,000 and 5,000 sockets, server memory", ws_fanout),
     ("lag", "5. event-loop lag during logins", login_lag),
     ("flood", "7. a correct login during a flood of bogus logins", login_flood),
+    ("metrics", "9. server CPU per booking with metrics on and off", metrics_cost),
     # Last: its year of history would be in every other phase's way.
     ("stats", "8. /stats over 365 days of history", stats_over_a_year),
 )

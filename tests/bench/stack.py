@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -149,15 +150,16 @@ class Server:
 
 
 @asynccontextmanager
-async def app_server(database: Database) -> AsyncIterator[Server]:
+async def app_server(database: Database, log_path: Path = SERVER_LOG, **extra_env: str) -> AsyncIterator[Server]:
     """`python -m server` in its own process, so the load generator never shares its loop."""
     env = {
         "DATABASE_URL": database.url,
         "DATABASE_POOL_SIZE": str(database.settings.database_pool_size),
         "JWT_SECRET": JWT_SECRET,
         "PARKING_TIMEZONE": TZ.key,
+        **extra_env,
     }
-    running = server_process(env, SERVER_LOG)
+    running = server_process(env, log_path)
     # Entered in a thread: starting and stopping block until the server answers.
     base_url, process = await asyncio.to_thread(running.__enter__)
     try:
