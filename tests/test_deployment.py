@@ -247,9 +247,10 @@ def test_haproxy_takes_a_draining_instance_out_within_the_drain(haproxy_config):
 
 def test_haproxy_sends_to_every_compose_instance_without_stickiness(haproxy_config, dockerfile):
     backend = haproxy_config["backend instances"]
-    servers = [default(line[2]) for line in directives(backend, "server")]
+    servers = [(line[1], default(line[2])) for line in directives(backend, "server")]
     port = dict(pair.split("=") for pair in " ".join(arguments_of(dockerfile, "ENV")).split())["PORT"]
-    assert servers == [f"{name}:{port}" for name in APP_SERVICES]
+    # Named as compose names them, so the status page and `docker compose` agree.
+    assert servers == [(name, f"{name}:{port}") for name in APP_SERVICES]
     assert directives(backend, "balance") == [["balance", "leastconn"]]
     config = HAPROXY_CONFIG.read_text()
     assert not re.search(r"^\s*(cookie|stick|hash-type)\b", config, re.MULTILINE)

@@ -205,7 +205,7 @@ async def test_a_rolling_restart_through_haproxy_fails_nothing_and_leaves_no_sta
     env = {"DATABASE_URL": database_url, "JWT_SECRET": TEST_JWT_SECRET, "DRAIN_SECONDS": ""}
 
     with ExitStack() as stack:
-        instances = [Instance(name, env, tmp_path) for name in ("app1", "app2")]
+        instances = [Instance(name, env, tmp_path) for name in ("app", "app2")]
         for instance in instances:
             stack.callback(instance.close)
             await asyncio.to_thread(instance.start)
@@ -217,7 +217,7 @@ async def test_a_rolling_restart_through_haproxy_fails_nothing_and_leaves_no_sta
             states = await asyncio.to_thread(server_states, stats_url)
             return all(states.get(name) == "UP" for name in names)
 
-        await until(lambda: in_rotation("app1", "app2"), BACK_IN_ROTATION_SECONDS, "both instances UP")
+        await until(lambda: in_rotation("app", "app2"), BACK_IN_ROTATION_SECONDS, "both instances UP")
 
         stop_booking, stop_watching = asyncio.Event(), asyncio.Event()
         tally = Tally()
@@ -238,7 +238,7 @@ async def test_a_rolling_restart_through_haproxy_fails_nothing_and_leaves_no_sta
                         assert await asyncio.to_thread(instance.stop) == 0, f"{instance.name} exited non-zero"
                         await asyncio.to_thread(instance.start)
                         await until(
-                            lambda: in_rotation("app1", "app2"), BACK_IN_ROTATION_SECONDS,
+                            lambda: in_rotation("app", "app2"), BACK_IN_ROTATION_SECONDS,
                             f"{instance.name} back in rotation",
                         )
                 finally:
