@@ -1,4 +1,4 @@
-"""Stopping behind a load balancer: draining, the requests in flight, and finishing lifecycle steps."""
+"""Stopping behind a load balancer: draining, requests in flight, and lifecycle tasks' last step."""
 
 from __future__ import annotations
 
@@ -53,10 +53,12 @@ class Drain:
             task.cancel()
 
     async def finish(self, task: asyncio.Task[None], timeout: float = STEP_SECONDS) -> None:
-        """Wait for a task told to stop to end its current step; cancel it after `timeout` or if hurried."""
+        """Let a task told to stop end its step; cancel it after `timeout`, or if hurried."""
         hurried = asyncio.ensure_future(self.hurried.wait())
         try:
-            await asyncio.wait({task, hurried}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {task, hurried}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             hurried.cancel()
         if not task.done():

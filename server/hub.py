@@ -124,7 +124,7 @@ class Hub:
         task.add_done_callback(self._closing.discard)
 
     async def close_all(self, reason: str) -> None:
-        """Close every socket with GOING_AWAY (1001), e.g. on shutdown: clients reconnect at once."""
+        """Close every socket with GOING_AWAY (1001) on shutdown: clients reconnect at once."""
         sockets, self._clients = [*self._clients, *self._lobby], {}
         self._lobby = set()
         await asyncio.gather(*(_close(ws, WSCloseCode.GOING_AWAY, reason) for ws in sockets))

@@ -1,4 +1,4 @@
-"""Log lines as text or JSON (LOG_FORMAT), each with the request id and user id of the request behind it."""
+"""Log lines as text or JSON (LOG_FORMAT), each with the id and user of the request behind it."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ async def user_id_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: every answer, streamed and WebSocket ones too, carries its request id."""
+    """on_response_prepare: every answer, streamed or WebSocket too, carries its request id."""
     request_id = request.get(REQUEST_ID)
     if request_id is not None:
         response.headers[REQUEST_ID_HEADER] = request_id
@@ -98,7 +98,7 @@ _ACCESS_FIELDS = {
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id, user_id, and more if known."""
+    """One JSON object per line: time, level, logger, message, request_id, user_id, and more."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {

@@ -33,7 +33,7 @@ UNMATCHED = "unmatched"  # no route: a 404 or 405 answered by the router
 
 
 class Metrics:
-    """This instance's metrics, in a registry of its own (several apps may share a process in tests).
+    """This instance's metrics, in a registry of its own (tests run several apps in one process).
 
     Every label value comes from a fixed set (route templates, status codes,
     error codes, outcomes), never from a request: no id, key, email or token
@@ -60,7 +60,7 @@ class Metrics:
             "HTTP requests by route template, method and status: the _count is the request count.",
             ["route", "method", "status"],
         )
-        self.bookings = self._counter("bookings", "Bookings made (by drivers and by the attendant).")
+        self.bookings = self._counter("bookings", "Bookings made, by drivers and by the attendant.")
         self.booking_refusals = self._counter(
             "booking_refusals", "Bookings refused, by error code.", ["code"]
         )
@@ -72,15 +72,15 @@ class Metrics:
             "events_fanned_out", "Database events this instance sent on to its WebSockets."
         )
         self.sweeper_releases = self._counter(
-            "sweeper_releases", "Bookings the sweeper released, by kind: expired, no_show.", ["kind"]
+            "sweeper_releases", "Bookings the sweeper released: expired, no_show.", ["kind"]
         )
         self.listener_reconnects = self._counter(
             "listener_reconnects", "Times the LISTEN connection was lost and restored."
         )
         self.pool_size = self._gauge("db_pool_connections", "Open pooled database connections.")
-        self.pool_max = self._gauge("db_pool_max_connections", "The pool's limit (DATABASE_POOL_SIZE).")
+        self.pool_max = self._gauge("db_pool_max_connections", "The pool's limit.")
         self.pool_in_use = self._gauge("db_pool_in_use", "Pooled connections lent out right now.")
-        self.pool_waiting = self._gauge("db_pool_waiting", "Callers waiting for a pooled connection.")
+        self.pool_waiting = self._gauge("db_pool_waiting", "Callers waiting for a connection.")
 
     @classmethod
     def disabled(cls) -> Metrics:
@@ -104,7 +104,11 @@ class Metrics:
         if self.registry is None:
             return _UNRECORDED
         return Histogram(
-            f"{PREFIX}_{name}", documentation, labels, registry=self.registry, buckets=LATENCY_BUCKETS
+            f"{PREFIX}_{name}",
+            documentation,
+            labels,
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
         )
 
     def refresh_on_scrape(self, refresh: Callable[[], Awaitable[None]]) -> None:
@@ -185,7 +189,8 @@ async def metrics(request: web.Request) -> web.Response:
         raise NotFound("Metrics are off: set METRICS_TOKEN to turn them on.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     # Compared in constant time: the comparison must not reveal how much of a guess was right.
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    matches = hmac.compare_digest(token.strip().encode(), expected.encode())
+    if scheme.lower() != "bearer" or not matches:
         raise Unauthorized(
             "GET /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'.",
             headers={"WWW-Authenticate": "Bearer"},

@@ -72,7 +72,7 @@ async def serve(app: web.Application, settings: Settings) -> None:
 
 
 def drain_seconds(signum: signal.Signals, configured: float | None) -> float:
-    """DRAIN_SECONDS if set; else the default on SIGTERM, and none on SIGINT (Ctrl+C stays quick)."""
+    """DRAIN_SECONDS if set; else the default on SIGTERM, none on SIGINT (Ctrl+C stays quick)."""
     if configured is not None:
         return configured
     return DEFAULT_DRAIN_SECONDS if signum == signal.SIGTERM else 0.0
@@ -87,7 +87,7 @@ async def _drain(drain: Drain, signum: signal.Signals, configured: float | None)
 
 
 class _StopOnSignals:
-    """The first SIGINT or SIGTERM cancels the serving task, during startup too; a second hurries."""
+    """The first SIGINT or SIGTERM cancels the serving task (in startup too); the next hurries."""
 
     def __init__(self, task: asyncio.Task[None] | None, drain: Drain) -> None:
         assert task is not None
