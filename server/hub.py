@@ -55,7 +55,8 @@ class Hub:
         self._lobby.discard(ws)
 
     def __len__(self) -> int:
-        return len(self._clients)
+        """The sockets registered here, the lobby's screens included."""
+        return len(self._clients) + len(self._lobby)
 
     def publish(self, message: events.Audiences) -> None:
         """Send each socket the form of the event its audience may see, without waiting."""
