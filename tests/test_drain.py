@@ -171,17 +171,18 @@ async def test_a_stopped_sweeper_commits_the_sweep_under_way_and_starts_no_other
         "VALUES ($1, $2, now() - interval '5 hours', now() - interval '1 hour') RETURNING id",
         next(iter(user_ids.values())), spot_ids[2],
     )
-    # Another transaction holds the row, so the sweep waits inside its UPDATE.
+    # Another transaction locks the table, so the sweep waits inside its statement
+    # (a locked row alone would be skipped: the sweep takes rows FOR UPDATE SKIP LOCKED).
     blocker = await asyncpg.connect(reset_db)
     try:
         transaction = blocker.transaction()
         await transaction.start()
-        await blocker.execute("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE", reservation_id)
+        await blocker.execute("LOCK TABLE reservations IN EXCLUSIVE MODE")
         sweeper = Sweeper(pool, 0.01)
         task = asyncio.create_task(sweeper.run())
         waiting = (
             "SELECT count(*) FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND query LIKE '%released_by = ''expired''%'"
+            "WHERE wait_event_type = 'Lock' AND query LIKE '%SKIP LOCKED%'"
         )
         seen: list[int] = []
 

@@ -200,13 +200,13 @@ async def test_a_no_show_release_assigns_but_a_closure_and_an_expiry_do_not(
             holders[0], user_ids[DRIVER1], "now() - interval '1 hour', now() + interval '3 hours'"
         )
         await db_conn.execute("UPDATE lot_rules SET no_show_grace_minutes = 30")
-        assert [r["id"] for r in await repository.arrivals.release_no_shows(pool)] == [no_show]
+        assert [r["id"] for r in await repository.arrivals.release_no_shows(pool, limit=1000)] == [no_show]
         await db_conn.execute("UPDATE lot_rules SET no_show_grace_minutes = 0")
         # A slot that ended an hour ago.
         ended = await booking_with_a_line(
             holders[1], user_ids[DRIVER2], "now() - interval '5 hours', now() - interval '1 hour'"
         )
-        assert [r["id"] for r in await repository.arrivals.release_expired(pool)] == [ended]
+        assert [r["id"] for r in await repository.arrivals.release_expired(pool, limit=1000)] == [ended]
         assert await repository.waitlist.expire_ended(pool) == 1
     finally:
         await pool.close()

@@ -60,43 +60,64 @@ async def check_in(
 # the start (or since the booking, if it was made during its slot). Off (no
 # rows) while no_show_grace_minutes is 0. Bookings that began before the rule
 # was switched on are included. Serves from reservations_awaiting_arrival_idx;
-# the status-change trigger publishes each release (reason "no_show").
+# at most $1 rows a statement, locked as for RELEASE_EXPIRED below; the
+# status-change trigger publishes each release (reason "no_show").
 RELEASE_NO_SHOWS = """
 WITH grace AS (
     SELECT make_interval(mins => no_show_grace_minutes) AS period
     FROM lot_rules WHERE no_show_grace_minutes > 0
 ),
-r AS (
-    UPDATE reservations
-    SET status = 'completed', completed_at = now(), released_by = 'no_show'
-    FROM grace
+due AS (
+    SELECT reservations.id
+    FROM reservations, grace
     WHERE status = 'booked' AND checked_in_at IS NULL
       -- Booked at 09:00 for 08:00-12:00: the grace runs from 09:00.
       AND start_time <= now() - grace.period
       AND created_at <= now() - grace.period
+    LIMIT $1
+    FOR UPDATE OF reservations SKIP LOCKED
+),
+r AS (
+    UPDATE reservations
+    SET status = 'completed', completed_at = now(), released_by = 'no_show'
+    FROM due
+    WHERE reservations.id = due.id
     RETURNING reservations.id, reservations.spot_id
 )
 SELECT r.id, s.spot_number FROM r JOIN spots s ON s.id = r.spot_id ORDER BY r.id
 """
 
 
-async def release_no_shows(db: Db) -> list[dict[str, Any]]:
-    return [dict(r) for r in await db.fetch(RELEASE_NO_SHOWS)]
+async def release_no_shows(db: Db, *, limit: int) -> list[dict[str, Any]]:
+    """At most `limit` no-shows, released in one statement."""
+    return [dict(r) for r in await db.fetch(RELEASE_NO_SHOWS, limit)]
 
 
-# Concurrent sweeps (several instances) are safe: a row locked by one UPDATE
-# is re-checked by the other after commit, fails status = 'booked', and is skipped.
-# The status-change trigger publishes each release (reason "expired").
+# At most $1 rows a statement, so that a backlog (after an outage) is worked
+# off in steps that each finish well within the statement timeout. Concurrent
+# sweeps (several instances) are safe: SKIP LOCKED gives each its own rows,
+# and a row is locked until its release commits, so none is released twice.
+# Serves from reservations_booked_end_time_idx. The status-change trigger
+# publishes each release (reason "expired").
 RELEASE_EXPIRED = """
-WITH r AS (
+WITH due AS (
+    SELECT id FROM reservations
+    WHERE status = 'booked' AND end_time <= now()
+    ORDER BY end_time
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+),
+r AS (
     UPDATE reservations
     SET status = 'completed', completed_at = now(), released_by = 'expired'
-    WHERE status = 'booked' AND end_time <= now()
-    RETURNING id, spot_id
+    FROM due
+    WHERE reservations.id = due.id
+    RETURNING reservations.id, reservations.spot_id
 )
 SELECT r.id, s.spot_number FROM r JOIN spots s ON s.id = r.spot_id ORDER BY r.id
 """
 
 
-async def release_expired(db: Db) -> list[dict[str, Any]]:
-    return [dict(r) for r in await db.fetch(RELEASE_EXPIRED)]
+async def release_expired(db: Db, *, limit: int) -> list[dict[str, Any]]:
+    """At most `limit` ended bookings, the longest ended first, released in one statement."""
+    return [dict(r) for r in await db.fetch(RELEASE_EXPIRED, limit)]
