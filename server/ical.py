@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,12 @@ UID_DOMAIN = "smart-parking"
 # A hint for apps that honour it (RFC 7986; X-PUBLISHED-TTL for Outlook).
 REFRESH_INTERVAL = "PT1H"
 MAX_LINE_OCTETS = 75
+# Raised whenever the rendering changes, so that feeds whose data did not
+# change still get a new ETag (feed_etag) and are fetched again.
+FORMAT_VERSION = "1"
+# Events rendered between yields to the event loop: about 0.1 ms each, so a
+# feed at its cap of 500 never holds the loop for more than a few ms at a time.
+EVENTS_PER_STEP = 20
 # Released before its end by someone: the booking did not happen as planned.
 # 'expired' is the sweeper closing a booking that ran its course.
 CANCELLING_RELEASES = frozenset({"user", "admin", "no_show"})
@@ -39,12 +46,34 @@ def render_feed(
     Each reservation is a mapping with id, spot_number, floor_number,
     start_time, end_time, created_at (aware datetimes) and, optionally,
     completed_at, checked_in_at, released_by and release_reason. The output
-    depends only on these values, so unchanged data gives the same bytes and
-    the same ETag. `timezone` is the lot's; it names the calendar's zone and
-    the wall-clock times in descriptions, while DTSTART/DTEND are UTC.
+    depends only on these values, so unchanged data gives the same bytes.
+    `timezone` is the lot's; it names the calendar's zone and the wall-clock
+    times in descriptions, while DTSTART/DTEND are UTC.
     """
+    head, events, tail = _parts(reservations, calendar_name, timezone)
+    return head + "".join(_lines(_event(r, timezone)) for r in events) + tail
+
+
+async def render_feed_in_steps(
+    reservations: Iterable[Mapping[str, Any]], *, calendar_name: str, timezone: ZoneInfo
+) -> bytes:
+    """render_feed's bytes, yielding to the event loop every EVENTS_PER_STEP events."""
+    head, events, tail = _parts(reservations, calendar_name, timezone)
+    pieces = [head]
+    for start in range(0, len(events), EVENTS_PER_STEP):
+        if start:
+            await asyncio.sleep(0)
+        pieces += (_lines(_event(r, timezone)) for r in events[start : start + EVENTS_PER_STEP])
+    pieces.append(tail)
+    return "".join(pieces).encode()
+
+
+def _parts(
+    reservations: Iterable[Mapping[str, Any]], calendar_name: str, timezone: ZoneInfo
+) -> tuple[str, Sequence[Mapping[str, Any]], str]:
+    """The calendar's head, its events in order, and its last line."""
     name = escape_text(calendar_name)
-    lines = [
+    head = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         f"PRODID:{PRODID}",
@@ -58,9 +87,11 @@ def render_feed(
         f"X-PUBLISHED-TTL:{REFRESH_INTERVAL}",
     ]
     # Sorted, so the caller's row order cannot change the bytes.
-    for reservation in sorted(reservations, key=lambda r: (r["start_time"], r["id"])):
-        lines += _event(reservation, timezone)
-    lines.append("END:VCALENDAR")
+    events = sorted(reservations, key=lambda r: (r["start_time"], r["id"]))
+    return _lines(head), events, _lines(["END:VCALENDAR"])
+
+
+def _lines(lines: list[str]) -> str:
     return "".join(fold(line) + "\r\n" for line in lines)
 
 
@@ -164,13 +195,16 @@ def _utc(moment: datetime) -> str:
     return f"{_utc_datetime(moment):%Y%m%dT%H%M%SZ}"
 
 
-def etag_for(body: bytes) -> str:
-    """A strong ETag for these bytes: a quoted prefix of their SHA-256.
+def feed_etag(digest: str, *, calendar_name: str, timezone: ZoneInfo) -> str:
+    """A strong ETag for the feed, from a digest of its rows' data (not from its bytes).
 
-    Strong, because the same bytes give the same tag. Compute it over the
-    body as sent; a Content-Encoding on top would need its own tag.
+    The digest comes from the database (repository.credentials.feed_version),
+    so a 304 costs one small query and no rendering. Everything else the bytes
+    depend on is hashed in too: the name, the zone and the rendering's version.
+    Strong, because the same inputs render the same bytes.
     """
-    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    parts = "\n".join((FORMAT_VERSION, calendar_name, timezone.key, digest))
+    return f'"{hashlib.sha256(parts.encode()).hexdigest()[:32]}"'
 
 
 def not_modified(if_none_match: str | None, etag: str) -> bool:

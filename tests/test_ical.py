@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from server.ical import etag_for, fold, not_modified, render_feed
+from server.ical import feed_etag, fold, not_modified, render_feed, render_feed_in_steps
 
 PARIS = ZoneInfo("Europe/Paris")
 # 08:00–12:00 in Paris on a winter day (UTC+1).
@@ -135,7 +135,6 @@ def test_the_same_data_renders_the_same_bytes_in_any_order():
     rows = [reservation(1), released(2, "user", BOOKED_AT), reservation(3, start_time=START - timedelta(days=2))]
     first = render(*rows)
     assert render(*reversed(rows)) == first
-    assert etag_for(first.encode()) == etag_for(render(*rows).encode())
     starts = [event["DTSTART"].dt for event in events(first).values()]
     assert starts == sorted(starts)
 
@@ -189,12 +188,23 @@ def test_naive_datetimes_are_refused():
 # --- ETag and If-None-Match ------------------------------------------------------------
 
 
-def test_the_etag_is_a_strong_quoted_digest_of_the_body():
-    tag = etag_for(b"BEGIN:VCALENDAR\r\n")
+async def test_rendering_in_steps_gives_the_same_bytes():
+    rows = [reservation(i, start_time=START + timedelta(days=i)) for i in range(1, 60)]
+    stepped = await render_feed_in_steps(rows, calendar_name="Smart Parking", timezone=PARIS)
+    assert stepped == render(*rows).encode()
+
+
+def test_the_etag_is_strong_quoted_and_follows_every_input_of_the_rendering():
+    tag = feed_etag("d41d8cd9", calendar_name="Smart Parking: A", timezone=PARIS)
     assert tag.startswith('"') and tag.endswith('"') and not tag.startswith("W/")
     assert len(tag) == 34
-    assert etag_for(b"BEGIN:VCALENDAR\r\n") == tag
-    assert etag_for(b"BEGIN:VCALENDAR\r\n ") != tag
+    assert feed_etag("d41d8cd9", calendar_name="Smart Parking: A", timezone=PARIS) == tag
+    others = {
+        feed_etag("d41d8cd8", calendar_name="Smart Parking: A", timezone=PARIS),
+        feed_etag("d41d8cd9", calendar_name="Smart Parking: B", timezone=PARIS),
+        feed_etag("d41d8cd9", calendar_name="Smart Parking: A", timezone=ZoneInfo("UTC")),
+    }
+    assert tag not in others and len(others) == 3
 
 
 @pytest.mark.parametrize(

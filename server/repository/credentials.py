@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..db import Db
+from ..db import Db, Pool
 from ..errors import TokenNotFound
 
 # Who a token belongs to, with their role now. last_used_at is written at most
@@ -40,14 +40,44 @@ ON CONFLICT (user_id) DO UPDATE SET key_hash = EXCLUDED.key_hash, created_at = n
 RETURNING created_at
 """
 
-# The last 30 days and everything after, for one feed key.
-FEED = """
-SELECT f.user_id, u.display_name, r.id, s.spot_number, s.floor_number, r.start_time,
-       r.end_time, r.created_at, r.completed_at, r.checked_in_at, r.released_by, r.release_reason
-FROM calendar_feeds f
-JOIN users u ON u.id = f.user_id
-LEFT JOIN reservations r ON r.user_id = f.user_id AND r.end_time > now() - interval '30 days'
-LEFT JOIN spots s ON s.id = r.spot_id
+# The reservations a feed shows, for one driver ($1): every booked one, and
+# those released whose slot started in the last 30 days; the $2 latest of them.
+# Each half reads at most $2 rows from an index (reservations_user_slot_key,
+# reservations_user_start_idx), however long the history.
+FEED_WINDOW = """
+SELECT w.*, s.spot_number, s.floor_number
+FROM (
+    (SELECT id, spot_id, start_time, end_time, created_at, completed_at, checked_in_at,
+            released_by, release_reason
+     FROM reservations WHERE user_id = $1 AND status = 'booked'
+     ORDER BY start_time DESC LIMIT $2)
+    UNION ALL
+    (SELECT id, spot_id, start_time, end_time, created_at, completed_at, checked_in_at,
+            released_by, release_reason
+     FROM reservations
+     WHERE user_id = $1 AND status = 'completed' AND start_time > now() - interval '30 days'
+     ORDER BY start_time DESC LIMIT $2)
+    ORDER BY start_time DESC, id DESC
+    LIMIT $2
+) AS w
+JOIN spots s ON s.id = w.spot_id
+"""
+
+# A digest of everything the feed renders from the window, computed in the
+# database, so answering a poll with 304 needs no rows in Python. Epochs, not
+# text: a timestamp's text would follow the session's TimeZone.
+FEED_DIGEST = f"""
+SELECT md5(COALESCE(string_agg(concat_ws(
+    '|', id, spot_number, floor_number, extract(epoch FROM start_time),
+    extract(epoch FROM end_time), extract(epoch FROM created_at),
+    extract(epoch FROM completed_at), extract(epoch FROM checked_in_at), released_by,
+    release_reason), ';' ORDER BY start_time, id), ''))
+FROM ({FEED_WINDOW}) AS window_rows
+"""
+
+FEED_OWNER = """
+SELECT f.user_id, u.display_name
+FROM calendar_feeds f JOIN users u ON u.id = f.user_id
 WHERE f.key_hash = $1
 """
 
@@ -75,9 +105,18 @@ async def rotate_feed(db: Db, *, user_id: int, key_hash: bytes) -> datetime:
     return await db.fetchval(ROTATE_FEED, user_id, key_hash)
 
 
-async def feed(db: Db, *, key_hash: bytes) -> tuple[str, list[dict[str, Any]]] | None:
-    """The feed's owner's name and reservations, or None for an unknown key."""
-    rows = await db.fetch(FEED, key_hash)
-    if not rows:
-        return None
-    return rows[0]["display_name"], [dict(r) for r in rows if r["id"] is not None]
+async def feed_version(pool: Pool, *, key_hash: bytes, limit: int) -> dict[str, Any] | None:
+    """The feed's owner (user_id, display_name) and the digest of its window; None if unknown."""
+    async with pool.acquire() as conn:
+        owner = await conn.fetchrow(FEED_OWNER, key_hash)
+        if owner is None:
+            return None
+        return {**owner, "digest": await conn.fetchval(FEED_DIGEST, owner["user_id"], limit)}
+
+
+async def feed(pool: Pool, *, user_id: int, limit: int) -> tuple[str, list[dict[str, Any]]]:
+    """The digest of the feed's window and its rows, read from one snapshot."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        digest = await conn.fetchval(FEED_DIGEST, user_id, limit)
+        rows = await conn.fetch(FEED_WINDOW, user_id, limit)
+    return digest, [dict(r) for r in rows]
