@@ -84,7 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[PASSWORD_CHECKS] = PasswordChecks(settings.login_queue_capacity)
     app[METRICS] = app_metrics
-    app[HUB] = Hub()
+    app[HUB] = Hub(settings.max_sockets_per_user, settings.max_sockets_per_admin)
     app_metrics.websockets.set_function(app[HUB].__len__)
 
     # Started in this order, stopped in reverse.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
 # The lobby's key was replaced or is unknown: the screen needs its new URL.
 CLOSE_LOBBY_KEY = 4404
+# The reason of a 1008 close for one socket too many; the browser matches its start
+# (static/parking/socket.js) and stops reconnecting.
+TOO_MANY_SOCKETS = "too many open sockets"
 RESYNC = json.dumps({"type": "resync"})
 
 
@@ -32,17 +36,35 @@ class Client:
     token_id: int | None = None
 
 
+class TooManySockets(Exception):
+    """The account already has as many sockets open on this process as it may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"{TOO_MANY_SOCKETS}: at most {limit} per account; close a tab")
+
+
 class Hub:
     """The sockets connected to this process, and the fan-out of messages to them."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_per_user: int | None = None, max_per_admin: int | None = None) -> None:
         self._clients: dict[web.WebSocketResponse, Client] = {}
         # Lobby screens: they get the board (lobby.LobbyFeed), never an event.
         self._lobby: set[web.WebSocketResponse] = set()
+        self._per_user: Counter[int] = Counter()
+        self._max_per_user = max_per_user
+        self._max_per_admin = max_per_admin
         self._closing: set[asyncio.Task[None]] = set()
 
     def add(self, ws: web.WebSocketResponse, client: Client) -> None:
+        """Register a socket, or raise TooManySockets if its account is at its cap here.
+
+        Counted and added with no await between, so sockets racing in cannot overshoot.
+        """
+        limit = self._max_per_admin if client.is_admin else self._max_per_user
+        if limit is not None and self._per_user[client.user_id] >= limit:
+            raise TooManySockets(limit)
         self._clients[ws] = client
+        self._per_user[client.user_id] += 1
 
     def add_lobby(self, ws: web.WebSocketResponse) -> None:
         self._lobby.add(ws)
@@ -51,8 +73,11 @@ class Hub:
         return bool(self._lobby)
 
     def discard(self, ws: web.WebSocketResponse) -> None:
-        self._clients.pop(ws, None)
         self._lobby.discard(ws)
+        if (client := self._clients.pop(ws, None)) is not None:
+            self._per_user[client.user_id] -= 1
+            if not self._per_user[client.user_id]:
+                del self._per_user[client.user_id]
 
     def __len__(self) -> int:
         """The sockets registered here, the lobby's screens included."""
@@ -128,6 +153,7 @@ class Hub:
         """Close every socket with GOING_AWAY (1001) on shutdown: clients reconnect at once."""
         sockets, self._clients = [*self._clients, *self._lobby], {}
         self._lobby = set()
+        self._per_user.clear()
         await asyncio.gather(*(_close(ws, WSCloseCode.GOING_AWAY, reason) for ws in sockets))
 
 

@@ -26,7 +26,7 @@ from .auth import (
 )
 from .db import POOL, Pool
 from .errors import DATABASE_DOWN_ERRORS, Forbidden, Unauthorized
-from .hub import CLOSE_LOBBY_KEY, CLOSE_UNAUTHORIZED, HUB, Client, Hub
+from .hub import CLOSE_LOBBY_KEY, CLOSE_UNAUTHORIZED, HUB, Client, Hub, TooManySockets
 from .settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,9 @@ async def serve_socket(
         await ws.close(code=CLOSE_UNAUTHORIZED, message=exc.message.encode()[:120])
     except UnknownLobbyKey:
         await ws.close(code=CLOSE_LOBBY_KEY, message=b"unknown lobby key")
+    except TooManySockets as exc:
+        # 1008, policy violation: retrying cannot help until one of its sockets closes.
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=str(exc).encode()[:120])
     except DATABASE_DOWN_ERRORS as exc:
         log.warning("Closing a WebSocket: the database is unavailable (%r)", exc)
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")

@@ -77,6 +77,10 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     # "text" (for people) or "json" (one object per line, for log collectors).
     log_format: str = "text"
+    # Open WebSockets per account on one server process, so one account cannot
+    # hold every connection; the attendant watches from more screens.
+    max_sockets_per_user: int = 10
+    max_sockets_per_admin: int = 50
 
     @property
     def tz(self) -> ZoneInfo:
@@ -122,6 +126,12 @@ class Settings:
             drain_seconds=read("DRAIN_SECONDS", _non_negative_float, None),
             metrics_token=read("METRICS_TOKEN", _metrics_token, None),
             log_format=read("LOG_FORMAT", _log_format, cls.log_format),
+            max_sockets_per_user=read(
+                "MAX_SOCKETS_PER_USER", _positive_int, cls.max_sockets_per_user
+            ),
+            max_sockets_per_admin=read(
+                "MAX_SOCKETS_PER_ADMIN", _positive_int, cls.max_sockets_per_admin
+            ),
         )
 
 
