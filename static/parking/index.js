@@ -134,6 +134,7 @@ export function mount(el, options) {
       }
     },
     onUnauthorized: unauthorized,
+    onTooManyTabs: store.showTooManyTabs,
     onStatusChange: socketStatusChanged,
   });
   store.loadRules();

@@ -9,12 +9,16 @@ const CLOSE_UNAUTHORIZED = 4401; // the server's close code for a missing, inval
 // restart closes together, so that they do not all land in the same instant.
 const CLOSE_GOING_AWAY = 1001;
 const GOING_AWAY_JITTER_MS = 500;
+const CLOSE_POLICY_VIOLATION = 1008;
+// How the server's reason starts when the account has too many sockets open (server/hub.py).
+// A 1008 for other reasons (a client too slow to read) is worth a reconnect; this one is not.
+const TOO_MANY_SOCKETS = 'too many open sockets';
 // A token refused again on the next attempt is refused for good (the server's secret
 // changed, the user is gone, or it expired by the server's clock): reconnecting cannot
 // fix that. One retry is for the case it can fix, an auth message that arrived too late.
 const REFUSALS_THAT_END_THE_SESSION = 2;
 
-export function connectSocket({ getToken, onResync, onEvent, onUnauthorized, onStatusChange }) {
+export function connectSocket({ getToken, onResync, onEvent, onUnauthorized, onTooManyTabs, onStatusChange }) {
   let socket = null;
   let retryTimer = null;
   let failedAttempts = 0;
@@ -41,6 +45,11 @@ export function connectSocket({ getToken, onResync, onEvent, onUnauthorized, onS
     socket.onclose = (event) => {
       socket = null;
       onStatusChange('closed');
+      if (event.code === CLOSE_POLICY_VIOLATION && event.reason.startsWith(TOO_MANY_SOCKETS)) {
+        // Reconnecting would be refused the same way until another tab closes: say so, and stop.
+        onTooManyTabs();
+        return;
+      }
       refusalsInARow = event.code === CLOSE_UNAUTHORIZED ? refusalsInARow + 1 : 0;
       // Expired by our own clock, or refused twice running: the session is over.
       if (refusalsInARow > 0 && (getToken() === null || refusalsInARow >= REFUSALS_THAT_END_THE_SESSION)) {

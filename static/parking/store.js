@@ -60,6 +60,7 @@ export function createStore({
     quiet: new Set(), // slotKeys, or WHOLE_GRID, that ignore clicks for a moment
     releasing: null, // {spot, slot} the driver is asked to confirm releasing, or null
     paused: false, // live updates are off (the socket has been down a while); the grid may be stale
+    tooManyTabs: false, // the server refused this tab's socket: the account has too many open
     downloading: false, // the history export is on its way
     waiting: [], // the attendant's board: how many drivers wait per slot, [{start_time, end_time, waiting}]
   });
@@ -312,6 +313,12 @@ export function createStore({
     state.rules = { max_upcoming_per_driver, booking_horizon_days, no_show_grace_minutes };
   }
 
+  // The socket stays down for good, so the grid may go stale: shown instead of "reconnecting".
+  function showTooManyTabs() {
+    state.tooManyTabs = true;
+    state.paused = true;
+  }
+
   function showNotice(text) {
     state.notice = text;
   }
@@ -340,6 +347,7 @@ export function createStore({
     loadRules,
     showRules,
     showNotice,
+    showTooManyTabs,
     dismissNotice,
   };
 }

@@ -72,7 +72,10 @@ export const ParkingGrid = {
     <section class="parking" aria-label="Parking availability">
       <div class="parking-messages">
         <div class="parking-live-region" role="status" aria-live="polite">
-          <p v-if="state.paused" class="parking-paused">
+          <p v-if="state.tooManyTabs" class="parking-paused">
+            <span class="parking-paused-dot" aria-hidden="true"></span>Too many open tabs: live updates are off here. Close another tab, then reload this one.
+          </p>
+          <p v-else-if="state.paused" class="parking-paused">
             <span class="parking-paused-dot" aria-hidden="true"></span>Live updates paused, reconnecting…
           </p>
         </div>
