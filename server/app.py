@@ -17,6 +17,7 @@ from .auth import (
     admin_middleware,
     identity_middleware,
 )
+from .csv_export import EXPORTS_IN_FLIGHT, ExportsInFlight
 from .drain import CLOSE_REASON, DRAIN, Drain
 from .embedded import EMBEDDED
 from .errors import error_middleware
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[PASSWORD_CHECKS] = PasswordChecks(settings.login_queue_capacity)
     app[METRICS] = app_metrics
+    app[EXPORTS_IN_FLIGHT] = ExportsInFlight(settings.max_exports_per_user)
     app[HUB] = Hub(settings.max_sockets_per_user, settings.max_sockets_per_admin)
     app_metrics.websockets.set_function(app[HUB].__len__)
 

@@ -135,6 +135,12 @@ class TooManyAttempts(ApiError):
     status, code = 429, "too_many_attempts"
 
 
+class TooManyExports(ApiError):
+    """The user already has as many CSV downloads under way as they may."""
+
+    status, code = 429, "too_many_exports"
+
+
 class BodyTimeout(ApiError):
     """The client did not send the whole request body in time."""
 

@@ -81,6 +81,8 @@ class Settings:
     # hold every connection; the attendant watches from more screens.
     max_sockets_per_user: int = 10
     max_sockets_per_admin: int = 50
+    # CSV downloads one user may have under way at once on one server process.
+    max_exports_per_user: int = 2
 
     @property
     def tz(self) -> ZoneInfo:
@@ -131,6 +133,9 @@ class Settings:
             ),
             max_sockets_per_admin=read(
                 "MAX_SOCKETS_PER_ADMIN", _positive_int, cls.max_sockets_per_admin
+            ),
+            max_exports_per_user=read(
+                "MAX_EXPORTS_PER_USER", _positive_int, cls.max_exports_per_user
             ),
         )
 

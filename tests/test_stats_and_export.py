@@ -200,7 +200,7 @@ async def test_stats_equal_a_brute_force_count_over_random_history(make_client, 
 async def test_a_client_that_leaves_mid_export_stops_it_without_blaming_the_database(
     client, auth, db_conn, user_ids, spot_ids, caplog
 ):
-    caplog.set_level("INFO", logger="server.views.reports")
+    caplog.set_level("INFO", logger="server.csv_export")
     await db_conn.execute(
         "INSERT INTO reservations (user_id, spot_id, start_time, end_time, status, completed_at, released_by) "
         "SELECT $1, $2, t, t + interval '4 hours', 'completed', t, 'user' "

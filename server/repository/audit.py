@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from asyncpg.cursor import Cursor
 
 from ..db import Db, Pool
 
@@ -87,17 +86,33 @@ async def list_records(
     ]
 
 
-def export_records(
-    pool: Pool, *, start: datetime, end: datetime, actor_id: int | None, action: str | None
-) -> AbstractAsyncContextManager[Cursor]:
-    """The same records, all of them, as a server-side cursor (newest first)."""
-    return _cursor(pool, start, end, actor_id, action)
+# The same, a page at a time for the CSV export: the records before
+# ($2, $5) = (recorded_at, id) of the previous page's last one, or before the
+# range's end when $5 is 0 (ids are positive).
+EXPORT_PAGE = f"""
+SELECT {_RECORD} FROM audit_log
+WHERE recorded_at >= $1 AND (recorded_at, id) < ($2, $5)
+  AND ($3::bigint IS NULL OR actor_id = $3)
+  AND ($4::text IS NULL OR action = $4)
+ORDER BY recorded_at DESC, id DESC
+LIMIT $6
+"""
 
 
-@asynccontextmanager
-async def _cursor(pool: Pool, *args: Any) -> AsyncIterator[Cursor]:
-    async with pool.acquire() as conn, conn.transaction():
-        yield await conn.cursor(_FILTERED, *args)
+async def export_records_page(
+    pool: Pool,
+    *,
+    start: datetime,
+    end: datetime,
+    actor_id: int | None,
+    action: str | None,
+    after: dict[str, Any] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Up to `limit` records, newest first, after the record `after` (None: from the end)."""
+    before, last_id = (end, 0) if after is None else (after["recorded_at"], after["id"])
+    rows = await pool.fetch(EXPORT_PAGE, start, before, actor_id, action, last_id, limit)
+    return [dict(r) for r in rows]
 
 
 def _parsed(text: str | None) -> Any:

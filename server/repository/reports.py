@@ -1,30 +1,33 @@
-"""Read-only reports: reservation histories as cursors, and occupancy by hour of day."""
+"""Read-only reports: reservation histories in keyset pages, and occupancy by hour of day."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-
-from asyncpg.cursor import Cursor
 
 from ..db import Db, Pool
 
 # What both exports begin with: the booking, its spot and its time.
 _EXPORT_BOOKING = "r.id, s.spot_number, s.floor_number, r.start_time, r.end_time, r.status"
 
-EXPORT_OWN = f"""
+# A driver's history in start order, one keyset page at a time: the rows after
+# ($2, $3) = (start_time, id) of the previous page's last row. Each page is one
+# short statement on reservations_user_start_idx, however long the history.
+EXPORT_OWN_PAGE = f"""
 SELECT {_EXPORT_BOOKING},
        r.checked_in_at, r.completed_at, r.released_by, r.release_reason
 FROM reservations r JOIN spots s ON s.id = r.spot_id
-WHERE r.user_id = $1
+WHERE r.user_id = $1 AND (r.start_time, r.id) > ($2, $3)
 ORDER BY r.start_time, r.id
+LIMIT $4
 """
 
-# Everyone's reservations starting in [start, end), for the attendant, with
-# the walk-in's plate or the driver's vehicle's.
-EXPORT_ALL = f"""
+# Everyone's reservations starting in [$1, $2), for the attendant, with the
+# walk-in's plate or the driver's vehicle's, a page at a time after
+# ($1, $3, $4) = (start_time, spot_number, id) of the previous page's last
+# row: the start bound moves with the pages, so each reads from
+# reservations_start_time_idx where the last one stopped.
+EXPORT_ALL_PAGE = f"""
 SELECT {_EXPORT_BOOKING},
        COALESCE(h.display_name, r.guest_name) AS holder, h.email AS holder_email,
        COALESCE(r.licence_plate, v.licence_plate) AS licence_plate,
@@ -36,31 +39,33 @@ LEFT JOIN users h ON h.id = r.user_id
 LEFT JOIN vehicles v ON v.id = r.vehicle_id
 JOIN users c ON c.id = r.created_by
 WHERE r.start_time >= $1 AND r.start_time < $2
+  AND (r.start_time, s.spot_number, r.id) > ($1, $3, $4)
 ORDER BY r.start_time, s.spot_number, r.id
+LIMIT $5
 """
 
-
-@asynccontextmanager
-async def _cursor(pool: Pool, query: str, *args: Any) -> AsyncIterator[Cursor]:
-    """A server-side cursor over the query's rows: fetch it in batches.
-
-    The query has already run when this yields, so a database failure happens
-    before the caller starts its response.
-    """
-    async with pool.acquire() as conn, conn.transaction():
-        yield await conn.cursor(query, *args)
+# Keys that sort before every row: ids and spot numbers are positive.
+_BEFORE_ALL = 0
 
 
-def export_own(pool: Pool, *, user_id: int) -> AbstractAsyncContextManager[Cursor]:
-    """A driver's whole history, oldest first."""
-    return _cursor(pool, EXPORT_OWN, user_id)
+async def export_own_page(
+    db: Db, *, user_id: int, after: dict[str, Any] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Up to `limit` rows of a driver's history, oldest first, after the row `after`."""
+    start = datetime.min.replace(tzinfo=UTC) if after is None else after["start_time"]
+    last_id = _BEFORE_ALL if after is None else after["id"]
+    return [dict(r) for r in await db.fetch(EXPORT_OWN_PAGE, user_id, start, last_id, limit)]
 
 
-def export_all(
-    pool: Pool, *, start: datetime, end: datetime
-) -> AbstractAsyncContextManager[Cursor]:
-    """Everyone's reservations that start in [start, end)."""
-    return _cursor(pool, EXPORT_ALL, start, end)
+async def export_all_page(
+    db: Db, *, start: datetime, end: datetime, after: dict[str, Any] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Up to `limit` of everyone's reservations that start in [start, end), after the row `after`."""
+    if after is None:
+        args = (start, end, _BEFORE_ALL, _BEFORE_ALL)
+    else:
+        args = (after["start_time"], end, after["spot_number"], after["id"])
+    return [dict(r) for r in await db.fetch(EXPORT_ALL_PAGE, *args, limit)]
 
 
 # Per hour of the day (lot time), the average number of spots occupied over

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import logging
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from aiohttp import web
-from asyncpg.cursor import Cursor
 
 from .. import repository, slots
 from ..auth import IDENTITY
+from ..csv_export import EXPORTS_IN_FLIGHT, PAGE_ROWS, stream_csv
 from ..db import POOL
 from ..errors import ValidationFailed
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..shapes import audit_record_json, stats_json
-from ..slots import local_time
 from ..validation import date_range, int_param
-
-log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
@@ -53,28 +46,45 @@ AUDIT_COLUMNS = (
     ("actor", "actor_name"),
     *_columns("action", "target_type", "target_id", "reason", "before", "after"),
 )
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @routes.get("/reservations/export.csv")
 async def export_own(request: web.Request) -> web.StreamResponse:
-    """The caller's history as CSV, streamed row by row from a database cursor."""
-    tz = request.app[SETTINGS].tz
-    rows = repository.reports.export_own(request.app[POOL], user_id=request[IDENTITY].user_id)
-    filename = f"smart-parking-reservations-{slots.today(tz).isoformat()}.csv"
-    return await _stream_csv(request, rows, OWN_COLUMNS, filename)
+    """The caller's history as CSV, read a page at a time."""
+    settings, pool = request.app[SETTINGS], request.app[POOL]
+    user_id = request[IDENTITY].user_id
+
+    async def page(after: dict[str, Any] | None) -> list[dict[str, Any]]:
+        return await repository.reports.export_own_page(
+            pool, user_id=user_id, after=after, limit=PAGE_ROWS
+        )
+
+    filename = f"smart-parking-reservations-{slots.today(settings.tz).isoformat()}.csv"
+    with request.app[EXPORTS_IN_FLIGHT].admit(user_id):
+        return await stream_csv(
+            request, page, OWN_COLUMNS, filename=filename, tz=settings.tz,
+            write_timeout=settings.request_body_timeout_seconds,
+        )  # fmt: skip
 
 
 @routes.get("/admin/reservations/export.csv")
 async def export_all(request: web.Request) -> web.StreamResponse:
     """Everyone's reservations starting from ?from= to ?to= (lot dates), for the attendant."""
-    tz = request.app[SETTINGS].tz
-    first, last = date_range(request, default_to=slots.today(tz), default_days=30)
-    start, end = slots.range_bounds(first, last, tz)
-    rows = repository.reports.export_all(request.app[POOL], start=start, end=end)
+    settings, pool = request.app[SETTINGS], request.app[POOL]
+    first, last = date_range(request, default_to=slots.today(settings.tz), default_days=30)
+    start, end = slots.range_bounds(first, last, settings.tz)
+
+    async def page(after: dict[str, Any] | None) -> list[dict[str, Any]]:
+        return await repository.reports.export_all_page(
+            pool, start=start, end=end, after=after, limit=PAGE_ROWS
+        )
+
     filename = f"smart-parking-all-reservations-{first.isoformat()}-to-{last.isoformat()}.csv"
-    return await _stream_csv(request, rows, ALL_COLUMNS, filename)
+    with request.app[EXPORTS_IN_FLIGHT].admit(request[IDENTITY].user_id):
+        return await stream_csv(
+            request, page, ALL_COLUMNS, filename=filename, tz=settings.tz,
+            write_timeout=settings.request_body_timeout_seconds,
+        )  # fmt: skip
 
 
 def _audit_filters(request: web.Request) -> dict[str, object]:
@@ -107,62 +117,21 @@ async def audit_trail(request: web.Request) -> web.Response:
 
 @routes.get("/admin/audit/export.csv")
 async def export_audit_trail(request: web.Request) -> web.StreamResponse:
-    """The same records, all of them, as CSV; before/after as JSON text."""
-    rows = repository.audit.export_records(request.app[POOL], **_audit_filters(request))
-    filename = f"smart-parking-audit-{slots.today(request.app[SETTINGS].tz).isoformat()}.csv"
-    return await _stream_csv(request, rows, AUDIT_COLUMNS, filename)
+    """The same records, all of them, as CSV, a page at a time; before/after as JSON text."""
+    settings, pool = request.app[SETTINGS], request.app[POOL]
+    filters = _audit_filters(request)
 
+    async def page(after: dict[str, Any] | None) -> list[dict[str, Any]]:
+        return await repository.audit.export_records_page(
+            pool, **filters, after=after, limit=PAGE_ROWS
+        )
 
-async def _stream_csv(
-    request: web.Request,
-    rows: AbstractAsyncContextManager[Cursor],
-    columns: tuple[tuple[str, str], ...],
-    filename: str,
-) -> web.StreamResponse:
-    tz = request.app[SETTINGS].tz
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-        }
-    )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([header for header, _ in columns])
-    async with rows as cursor:
-        # Only once the query has run: a database failure is still a JSON 503.
-        await response.prepare(request)
-        while batch := await cursor.fetch(500):
-            writer.writerows([_cell(row[name], tz) for _, name in columns] for row in batch)
-            if not await _send(response, buffer):
-                return response
-        if not await _send(response, buffer):  # the header, if there were no rows
-            return response
-    await response.write_eof()
-    return response
-
-
-async def _send(response: web.StreamResponse, buffer: io.StringIO) -> bool:
-    """Write what the CSV writer buffered; False if the client has gone."""
-    try:
-        await response.write(buffer.getvalue().encode())
-    except ConnectionResetError:
-        # Not the database's fault: stop reading rows and free the connection.
-        log.info("CSV export stopped: the client went away")
-        return False
-    buffer.seek(0)
-    buffer.truncate()
-    return True
-
-
-def _cell(value: object, tz: ZoneInfo) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return local_time(value, tz)
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value  # shown as text, never run (OWASP's CSV injection advice)
-    return value
+    filename = f"smart-parking-audit-{slots.today(settings.tz).isoformat()}.csv"
+    with request.app[EXPORTS_IN_FLIGHT].admit(request[IDENTITY].user_id):
+        return await stream_csv(
+            request, page, AUDIT_COLUMNS, filename=filename, tz=settings.tz,
+            write_timeout=settings.request_body_timeout_seconds,
+        )  # fmt: skip
 
 
 @routes.get("/stats")
