@@ -83,7 +83,9 @@ def create_app(settings: Settings) -> web.Application:
     app[LOGIN_THROTTLE] = LoginThrottle(
         settings.login_max_failures, settings.login_failure_window_seconds
     )
-    app[PASSWORD_CHECKS] = PasswordChecks(settings.login_queue_capacity)
+    app[PASSWORD_CHECKS] = PasswordChecks(
+        settings.login_queue_capacity, settings.login_checks_per_client
+    )
     app[METRICS] = app_metrics
     app[EXPORTS_IN_FLIGHT] = ExportsInFlight(settings.max_exports_per_user)
     app[HUB] = Hub(settings.max_sockets_per_user, settings.max_sockets_per_admin)

@@ -135,6 +135,12 @@ class TooManyAttempts(ApiError):
     status, code = 429, "too_many_attempts"
 
 
+class TooManySignIns(ApiError):
+    """This client address already has its share of the sign-ins being checked."""
+
+    status, code = 429, "too_many_sign_ins"
+
+
 class TooManyExports(ApiError):
     """The user already has as many CSV downloads under way as they may."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from . import repository
 from .db import Db
-from .errors import InvalidCredentials, ServerBusy, TooManyAttempts
+from .errors import InvalidCredentials, ServerBusy, TooManyAttempts, TooManySignIns
 from .repository.users import User
 
 # bcrypt at cost 12 takes ~0.25 s of CPU. It runs in its own threads (bcrypt
@@ -67,29 +68,44 @@ class PasswordAuthenticator:
 
 
 class PasswordChecks:
-    """Admission to bcrypt: a short queue, and a quick refusal when it is full.
+    """Admission to bcrypt: a short queue, a share of it per client, and a quick refusal.
 
     The thread pool's own queue is unbounded: during a flood of bogus
     logins a real one used to wait 22 s. Here at most `capacity` sign-ins
     are in progress; the next is refused at once with 503 and Retry-After.
+    One client address holds at most `per_client` of those places (default:
+    a quarter, at least one); its next is refused with 429. So a flood from
+    one address waits behind itself, and a sign-in from anywhere else finds
+    room and waits for at most the few checks that address has under way.
     """
 
-    def __init__(self, capacity: int | None = None) -> None:
+    def __init__(self, capacity: int | None = None, per_client: int | None = None) -> None:
         self._capacity = capacity or _DEFAULT_CAPACITY
+        self._per_client = per_client or max(1, self._capacity // 4)
         self._admitted = 0
+        self._by_client: Counter[str] = Counter()
 
     @contextmanager
-    def admit(self) -> Iterator[None]:
+    def admit(self, client: str = "") -> Iterator[None]:
         if self._admitted >= self._capacity:
             raise ServerBusy(
                 "Too many sign-ins at once. Please try again in a moment.",
                 headers={"Retry-After": "1"},
             )
+        if self._by_client[client] >= self._per_client:
+            raise TooManySignIns(
+                "Too many sign-ins from your address at once. Please try again in a moment.",
+                headers={"Retry-After": "1"},
+            )
         self._admitted += 1
+        self._by_client[client] += 1
         try:
             yield
         finally:
             self._admitted -= 1
+            self._by_client[client] -= 1
+            if not self._by_client[client]:
+                del self._by_client[client]
 
 
 class LoginThrottle:

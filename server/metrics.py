@@ -20,6 +20,7 @@ from .errors import (
     NotFound,
     ServerBusy,
     TooManyAttempts,
+    TooManySignIns,
     Unauthorized,
 )
 from .settings import SETTINGS
@@ -150,7 +151,7 @@ class Metrics:
         except TooManyAttempts:
             outcome = "throttled"
             raise
-        except ServerBusy:
+        except (ServerBusy, TooManySignIns):  # the queue, or this address's share of it, is full
             outcome = "busy"
             raise
         finally:

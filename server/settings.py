@@ -54,6 +54,8 @@ class Settings:
     # Sign-ins being checked at once before the next is refused; None: four per
     # bcrypt thread (login.py), about a second of waiting at most.
     login_queue_capacity: int | None = None
+    # Of those, how many one client address may hold; None: a quarter, at least one.
+    login_checks_per_client: int | None = None
     # Restarts of a crashed embedded PostgreSQL within five minutes before giving up.
     embedded_max_restarts: int = 3
     ws_auth_timeout_seconds: float = 5.0
@@ -134,6 +136,7 @@ class Settings:
             max_sockets_per_admin=read(
                 "MAX_SOCKETS_PER_ADMIN", _positive_int, cls.max_sockets_per_admin
             ),
+            login_checks_per_client=read("LOGIN_CHECKS_PER_CLIENT", _positive_int, None),
             max_exports_per_user=read(
                 "MAX_EXPORTS_PER_USER", _positive_int, cls.max_exports_per_user
             ),

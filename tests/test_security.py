@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 from server.db import POOL
-from server.errors import ServerBusy
+from server.errors import ServerBusy, TooManySignIns
 from server.frontend import OPENAPI_DOCUMENT
 from server.login import PasswordChecks
 from server.settings import PROJECT_ROOT
@@ -42,6 +42,7 @@ from tests.support import (
     DRIVER2,
     PASSWORD,
     TEST_JWT_SECRET,
+    eventually,
     server_process,
     slot_body,
     tomorrow,
@@ -237,7 +238,8 @@ async def test_the_throttle_says_how_long_to_wait(make_client):
 
 
 async def test_a_flood_of_logins_is_refused_at_once_not_queued(make_client):
-    client = await make_client(login_queue_capacity=2)
+    # One client's share is the whole queue here: this is about the queue itself.
+    client = await make_client(login_queue_capacity=2, login_checks_per_client=2)
     flood = [client.post("/login", json={"email": f"nobody{n}@example.com", "password": "x"}) for n in range(20)]
     responses = await asyncio.gather(*flood)
     busy = [r for r in responses if r.status == 503]
@@ -250,13 +252,55 @@ async def test_a_flood_of_logins_is_refused_at_once_not_queued(make_client):
 
 
 def test_the_queue_admits_its_capacity_and_refuses_the_next():
-    checks = PasswordChecks(capacity=2)
-    with checks.admit(), checks.admit():
+    checks = PasswordChecks(capacity=2, per_client=2)
+    with checks.admit("192.0.2.1"), checks.admit("192.0.2.2"):
         with pytest.raises(ServerBusy):
-            with checks.admit():
+            with checks.admit("192.0.2.3"):
                 pass
-    with checks.admit():  # freed again
+    with checks.admit("192.0.2.3"):  # freed again
         pass
+
+
+def test_one_address_holds_at_most_its_share_of_the_queue():
+    checks = PasswordChecks(capacity=4, per_client=1)
+    with checks.admit("192.0.2.1"):
+        with pytest.raises(TooManySignIns):
+            with checks.admit("192.0.2.1"):
+                pass
+        with checks.admit("192.0.2.2"), checks.admit("192.0.2.3"), checks.admit("192.0.2.4"):
+            with pytest.raises(ServerBusy):  # the whole queue is full too
+                with checks.admit("192.0.2.5"):
+                    pass
+    with checks.admit("192.0.2.1"):  # freed again
+        pass
+
+
+async def test_a_sign_in_flood_from_one_address_leaves_room_for_a_driver_elsewhere(make_client):
+    """Two loopback addresses as two clients: the flood from 127.0.0.2, the driver from 127.0.0.1."""
+    # Room for two checks, one per address: three flooders would fill a queue shared by all.
+    client = await make_client(login_queue_capacity=2)
+    flooder = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0), limit=0)
+    stop = asyncio.Event()
+    refused = []
+
+    async def flood(session: aiohttp.ClientSession, n: int) -> None:
+        while not stop.is_set():
+            body = {"email": f"nobody{n}@example.com", "password": "x"}
+            async with session.post(client.make_url("/login"), json=body) as response:
+                refused.append(response.status)
+
+    async with aiohttp.ClientSession(connector=flooder) as session:
+        flooding = [asyncio.create_task(flood(session, n)) for n in range(3)]
+        try:
+            await eventually(lambda: len(refused) >= 3, timeout=20)  # the flood is under way
+            for _ in range(3):
+                response = await client.post("/login", json={"email": DRIVER1, "password": PASSWORD})
+                assert response.status == 200, await response.text()
+        finally:
+            stop.set()
+            await asyncio.gather(*flooding)
+    # Beyond its share the flood is refused with 429 (503 only while the queue is full).
+    assert 429 in refused and set(refused) <= {401, 429, 503}
 
 
 # --- oversized bodies --------------------------------------------------------------

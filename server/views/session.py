@@ -30,10 +30,11 @@ async def login(request: web.Request) -> web.Response:
     throttle = request.app[LOGIN_THROTTLE]
     # Keyed by client too, so an attacker cannot lock a driver out from elsewhere.
     client = request.remote or ""
-    # Admitted first (a full queue refuses at once, counting nothing), then the
-    # attempt is counted, then the password checked: a failure stays counted.
+    # Admitted first (a full queue, or this address's full share of it, refuses
+    # at once, counting nothing), then the attempt is counted, then the password
+    # checked: a failure stays counted.
     with request.app[METRICS].login():
-        with request.app[PASSWORD_CHECKS].admit():
+        with request.app[PASSWORD_CHECKS].admit(client):
             await throttle.reserve(pool, email=email, client=client)
             user = await request.app[PASSWORD_AUTHENTICATOR].authenticate(
                 {"email": email, "password": password}
