@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, frontend, logs, metrics, realtime
+from . import db, frontend, ical, logs, metrics, realtime
 from .auth import (
     IDENTITIES,
     TOKENS,
@@ -88,6 +88,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[METRICS] = app_metrics
     app[EXPORTS_IN_FLIGHT] = ExportsInFlight(settings.max_exports_per_user)
+    app[ical.RENDERED_FEEDS] = ical.RenderedFeeds(calendar.RENDERED_FEEDS_BYTES)
     app[HUB] = Hub(settings.max_sockets_per_user, settings.max_sockets_per_admin)
     app_metrics.websockets.set_function(app[HUB].__len__)
 

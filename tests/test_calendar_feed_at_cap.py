@@ -17,7 +17,7 @@ SPOTS_BOUND_SECONDS = 0.75
 
 
 async def _insert_history(db_conn, user_id: int, spot_id: int) -> None:
-    """Book-and-release churn: 100,000 released rows, most within the last 30 days."""
+    """Book-and-release churn: 100,000 released rows, most of them within the feed's 30 days."""
     await db_conn.execute("SET session_replication_role = replica")  # no events for the inserts
     await db_conn.execute(
         """
@@ -25,7 +25,8 @@ async def _insert_history(db_conn, user_id: int, spot_id: int) -> None:
                                   released_by, created_by)
         SELECT $1, $2, t, t + interval '4 hours', 'completed', t - interval '1 hour', 'user', $1
         FROM generate_series(1, $3) AS i,
-             LATERAL (SELECT date_trunc('hour', now()) + interval '1 day'
+             -- Some start after the driver's booking of tomorrow, as cancelled bookings may.
+             LATERAL (SELECT date_trunc('hour', now()) + interval '3 days'
                              - (i % 45) * interval '1 day' AS t) AS slot
         """,
         user_id, spot_id, HISTORY,

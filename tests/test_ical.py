@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from server.ical import feed_etag, fold, not_modified, render_feed, render_feed_in_steps
+from server.ical import RenderedFeeds, feed_etag, fold, not_modified, render_feed, render_feed_in_steps
 
 PARIS = ZoneInfo("Europe/Paris")
 # 08:00–12:00 in Paris on a winter day (UTC+1).
@@ -192,6 +192,17 @@ async def test_rendering_in_steps_gives_the_same_bytes():
     rows = [reservation(i, start_time=START + timedelta(days=i)) for i in range(1, 60)]
     stepped = await render_feed_in_steps(rows, calendar_name="Smart Parking", timezone=PARIS)
     assert stepped == render(*rows).encode()
+
+
+def test_rendered_feeds_keep_the_most_recently_used_within_their_bytes():
+    feeds = RenderedFeeds(max_bytes=10)
+    feeds.put('"a"', b"aaaa")
+    feeds.put('"b"', b"bbbb")
+    assert feeds.get('"a"') == b"aaaa"  # now the most recently used
+    feeds.put('"c"', b"cccc")
+    assert (feeds.get('"a"'), feeds.get('"b"'), feeds.get('"c"')) == (b"aaaa", None, b"cccc")
+    feeds.put('"d"', b"d" * 11)  # larger than the whole cache: not kept, nothing dropped
+    assert feeds.get('"d"') is None and feeds.get('"a"') == b"aaaa"
 
 
 def test_the_etag_is_strong_quoted_and_follows_every_input_of_the_rendering():

@@ -41,23 +41,27 @@ RETURNING created_at
 """
 
 # The reservations a feed shows, for one driver ($1): every booked one, and
-# those released whose slot started in the last 30 days; the $2 latest of them.
+# those released whose slot started in the last 30 days; $2 at most, the booked
+# ones and then the latest released.
 # Each half reads at most $2 rows from an index (reservations_user_slot_key,
 # reservations_user_start_idx), however long the history.
 FEED_WINDOW = """
 SELECT w.*, s.spot_number, s.floor_number
 FROM (
-    (SELECT id, spot_id, start_time, end_time, created_at, completed_at, checked_in_at,
-            released_by, release_reason
-     FROM reservations WHERE user_id = $1 AND status = 'booked'
-     ORDER BY start_time DESC LIMIT $2)
-    UNION ALL
-    (SELECT id, spot_id, start_time, end_time, created_at, completed_at, checked_in_at,
-            released_by, release_reason
-     FROM reservations
-     WHERE user_id = $1 AND status = 'completed' AND start_time > now() - interval '30 days'
-     ORDER BY start_time DESC LIMIT $2)
-    ORDER BY start_time DESC, id DESC
+    SELECT * FROM (
+        (SELECT id, spot_id, start_time, end_time, created_at, completed_at, checked_in_at,
+                released_by, release_reason
+         FROM reservations WHERE user_id = $1 AND status = 'booked'
+         ORDER BY start_time DESC LIMIT $2)
+        UNION ALL
+        (SELECT id, spot_id, start_time, end_time, created_at, completed_at, checked_in_at,
+                released_by, release_reason
+         FROM reservations
+         WHERE user_id = $1 AND status = 'completed' AND start_time > now() - interval '30 days'
+         ORDER BY start_time DESC LIMIT $2)
+    ) AS candidates
+    -- Booked ones first: however much churn, a driver's bookings are in the feed.
+    ORDER BY completed_at IS NULL DESC, start_time DESC, id DESC
     LIMIT $2
 ) AS w
 JOIN spots s ON s.id = w.spot_id

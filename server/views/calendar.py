@@ -14,6 +14,9 @@ routes = web.RouteTableDef()
 
 # Events in one feed at most: every booked one and the latest released ones.
 MAX_FEED_EVENTS = 500
+# Rendered feeds kept for polls without If-None-Match: a feed at its cap is
+# about 200 KB, most are a few KB.
+RENDERED_FEEDS_BYTES = 16 * 1024 * 1024
 
 
 # Public (see auth.PUBLIC_PATHS): the key in the path is the credential, and
@@ -33,13 +36,16 @@ async def calendar_feed(request: web.Request) -> web.Response:
     etag = ical.feed_etag(found["digest"], calendar_name=name, timezone=tz)
     if ical.not_modified(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=_cache_headers(etag))
-    # Read again with its digest from one snapshot: a booking made since the first
-    # query is in both the body and its ETag.
-    digest, reservations = await repository.credentials.feed(
-        pool, user_id=found["user_id"], limit=MAX_FEED_EVENTS
-    )
-    etag = ical.feed_etag(digest, calendar_name=name, timezone=tz)
-    body = await ical.render_feed_in_steps(reservations, calendar_name=name, timezone=tz)
+    feeds = request.app[ical.RENDERED_FEEDS]
+    if (body := feeds.get(etag)) is None:
+        # Read again with its digest from one snapshot: a booking made since the
+        # first query is in both the body and its ETag.
+        digest, reservations = await repository.credentials.feed(
+            pool, user_id=found["user_id"], limit=MAX_FEED_EVENTS
+        )
+        etag = ical.feed_etag(digest, calendar_name=name, timezone=tz)
+        body = await ical.render_feed_in_steps(reservations, calendar_name=name, timezone=tz)
+        feeds.put(etag, body)
     return web.Response(
         body=body, content_type="text/calendar", charset="utf-8", headers=_cache_headers(etag)
     )
