@@ -10,7 +10,9 @@ import traceback
 from collections.abc import Awaitable, Callable
 
 from .booking import CONCURRENCY, db_ceiling, http_booking, unloaded
+from .fair_login import fair_login
 from .fanout import OPEN_FILES, ws_fanout
+from .feed import feed_at_its_cap
 from .logins import login_flood, login_lag
 from .metrics_cost import metrics_cost
 from .report import BenchBroken, Report, table
@@ -37,8 +39,11 @@ SERVER_PHASES: tuple[tuple[str, str, Callable[[Database, Server, Report], Awaita
     ("lag", "5. event-loop lag during logins", login_lag),
     ("flood", "7. a correct login during a flood of bogus logins", login_flood),
     ("metrics", "9. server CPU per booking with metrics on and off", metrics_cost),
-    # Last: its year of history would be in every other phase's way.
+    # After the phases its year of history would be in the way of; sign-ins do
+    # not read reservations, and the feed's phase starts from an empty table.
     ("stats", "8. /stats over 365 days of history", stats_over_a_year),
+    ("fair", "10. a sign-in from another address during a 30 s flood from one", fair_login),
+    ("feed", "11. the calendar feed at its cap, 100,000 history rows behind it", feed_at_its_cap),
 )
 # `python -m tests.bench [PHASE ...]` runs only those phases; `make bench` runs all.
 PHASES = ("booking", *(name for name, _, _ in SERVER_PHASES))

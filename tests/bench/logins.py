@@ -48,7 +48,7 @@ async def login_lag(database: Database, server: Server, report: Report) -> None:
         aiohttp.ClientSession(timeout=timeout) as probes,
         aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=LOGIN_CONCURRENCY)) as logins,
     ):
-        baseline = await _probe(probes, healthz, BASELINE_PROBES, stop=None)
+        baseline = await probe_latencies(probes, healthz, BASELINE_PROBES, stop=None)
 
         async def login() -> str:
             async with logins.post(
@@ -61,7 +61,7 @@ async def login_lag(database: Database, server: Server, report: Report) -> None:
         cpu.start()
         started = time.perf_counter()
         running = asyncio.ensure_future(asyncio.gather(*(login() for _ in range(LOGINS))))
-        during = await _probe(probes, healthz, int(LOGIN_SECONDS / PROBE_INTERVAL), stop=running)
+        during = await probe_latencies(probes, healthz, int(LOGIN_SECONDS / PROBE_INTERVAL), stop=running)
         statuses = await asyncio.wait_for(running, LOGIN_SECONDS)
         took = time.perf_counter() - started
         usage = cpu.summary(LOGINS).replace("per operation", "per login")
@@ -86,7 +86,7 @@ async def login_lag(database: Database, server: Server, report: Report) -> None:
     )
 
 
-async def _probe(
+async def probe_latencies(
     session: aiohttp.ClientSession, url: str, max_probes: int, stop: asyncio.Future[Any] | None
 ) -> list[float]:
     """Latencies of GET url fired on a fixed schedule, until `stop` is done or max_probes.
@@ -138,14 +138,14 @@ async def login_flood(database: Database, server: Server, report: Report) -> Non
 
         async def bogus(index: int) -> str:
             body = json.dumps({"email": f"flood-{index}@bench.invalid", "password": "wrong-password"})
-            status = await _status(flood_session.post(url, data=body.encode(), headers=headers))
+            status = await status_of(flood_session.post(url, data=body.encode(), headers=headers))
             first_answer.set()
             return status
 
         async def probe(delay: float) -> tuple[float, str]:
             await asyncio.sleep(delay)  # pacing the probes, not waiting for a condition
             began = time.perf_counter()
-            status = await _status(probe_session.post(url, data=SEED_LOGIN, headers=headers))
+            status = await status_of(probe_session.post(url, data=SEED_LOGIN, headers=headers))
             return time.perf_counter() - began, status
 
         cpu = CpuMeter(server.process.pid, database.postmaster_pid)
@@ -180,7 +180,7 @@ async def login_flood(database: Database, server: Server, report: Report) -> Non
     )
 
 
-async def _status(request: Any) -> str:
+async def status_of(request: Any) -> str:
     """The status of a request (an aiohttp request context manager), the body read and dropped."""
     try:
         async with request as response:
