@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import db, frontend, ical, logs, metrics, realtime
+from . import db, frontend, ical, logs, metrics, offline, realtime
 from .auth import (
     IDENTITIES,
     TOKENS,
@@ -45,6 +45,7 @@ from .views import (
     lobby,
     me,
     reports,
+    series,
     session,
     vehicles,
     waitlist,
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> web.Application:
     for module in (
         session,
         drivers,
+        series,
         reports,
         me,
         vehicles,
@@ -113,6 +115,7 @@ def create_app(settings: Settings) -> web.Application:
     ):
         app.add_routes(module.routes)
     frontend.setup(app, settings.static_dir)
+    offline.setup(app, settings.static_dir)
     app.on_response_prepare.append(frontend.security_headers)
     app.on_response_prepare.append(logs.echo_request_id)
     return app
@@ -162,6 +165,7 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
         app[SETTINGS].sweep_interval_seconds,
         login_window=app[LOGIN_THROTTLE].window,
         metrics=app[METRICS],
+        tz=app[SETTINGS].tz,
     )
     task = asyncio.create_task(sweeper.run(), name="stale-booking-sweeper")
     yield

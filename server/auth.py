@@ -33,6 +33,8 @@ PUBLIC_PATHS = (
     r"^/openapi\.yaml$",
     r"^/docs$",
     r"^/static/.*$",
+    # The service worker (server/offline.py): the app shell, no data.
+    r"^/sw\.js$",
     # A calendar feed: its secret key is the credential (calendar apps send no headers).
     r"^/calendar/[A-Za-z0-9_-]+\.ics$",
     # The lobby screen and its board: the key in the query is the credential.

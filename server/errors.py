@@ -89,6 +89,10 @@ class VehicleNotFound(NotFound):
     code = "vehicle_not_found"
 
 
+class SeriesNotFound(NotFound):
+    code = "series_not_found"
+
+
 class SlotTaken(ApiError):
     status, code = 409, "slot_taken"
 
@@ -99,6 +103,12 @@ class AlreadyBookedInSlot(ApiError):
 
 class SpotClosed(ApiError):
     status, code = 409, "spot_closed"
+
+
+class LotFull(ApiError):
+    """No spot of the asked type is free in the slot ("any spot" bookings)."""
+
+    status, code = 409, "lot_full"
 
 
 class SpotNumberTaken(ApiError):

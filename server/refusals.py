@@ -13,6 +13,7 @@ from .errors import (
     AlreadyWaiting,
     BookingLimitReached,
     CheckInClosed,
+    LotFull,
     SlotAvailable,
     SlotTaken,
     SpotClosed,
@@ -72,6 +73,18 @@ def slot_taken(spot_number: int, when: str) -> SlotTaken:
     return SlotTaken(
         f"Spot #{spot_number} is already booked for {when}. "
         "Please pick another spot or time."
+    )
+
+
+# Spot types as drivers read them.
+TYPE_NAMES = {"regular": "regular", "handicap": "accessible"}
+
+
+def lot_full(spot_type: str, when: str) -> LotFull:
+    """No spot of the type is free in the slot (a booking without a spot_id)."""
+    return LotFull(
+        f"Every {TYPE_NAMES[spot_type]} spot is taken or closed for {when}. "
+        "Please pick another time."
     )
 
 

@@ -213,6 +213,8 @@ def reservation_json(
             "licence_plate": row["vehicle_plate"],
             "label": row["vehicle_label"],
         },
+        # The weekly series this booking is an occurrence of, or null.
+        "series_id": row["series_id"],
     }
     if with_holder:
         body["holder"] = holder_json(row)
@@ -525,4 +527,35 @@ def audit_record_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
         "reason": row["reason"],
         "before": row["before"],
         "after": row["after"],
+    }
+
+
+def series_json(series: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """A weekly series with every occurrence and its outcome (repository.series's rows)."""
+    return {
+        "id": series["id"],
+        "weekdays": list(series["weekdays"]),
+        "slot": series["slot_index"],
+        "from": series["first_day"].isoformat(),
+        "until": series["last_day"].isoformat(),
+        "spot_id": series["spot_id"],
+        "spot_number": series["spot_number"],
+        "spot_type": series["spot_type"],
+        "fallback": series["fallback"],
+        "created_at": local_time(series["created_at"], tz),
+        "stopped_at": local_time(series["stopped_at"], tz),
+        "occurrences": [occurrence_json(o, tz) for o in series["occurrences"]],
+    }
+
+
+def occurrence_json(occurrence: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    reservation = occurrence["reservation"]
+    error = None
+    if occurrence["error_code"] is not None:
+        error = {"code": occurrence["error_code"], "message": occurrence["error_message"]}
+    return {
+        "date": occurrence["day"].isoformat(),
+        "status": occurrence["status"],
+        "reservation": reservation_json(reservation, tz) if reservation is not None else None,
+        "error": error,
     }

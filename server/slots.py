@@ -129,6 +129,25 @@ def range_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datet
     return day_bounds(first, tz)[0], day_bounds(last, tz)[1]
 
 
+def weekly_days(first: date, last: date, weekdays: set[int]) -> list[date]:
+    """The calendar dates from first to last (inclusive) on these ISO weekdays (Monday = 1).
+
+    Dates, not instants: each becomes its slot with slots_on() in the lot's
+    zone, so a series keeps its wall-clock time across a DST change.
+    """
+    count = (last - first).days + 1
+    days = (first + timedelta(days=n) for n in range(count))
+    return [day for day in days if day.isoweekday() in weekdays]
+
+
+def a_year_after(day: date) -> date:
+    """The same date a year later (29 February gives 28 February), as PostgreSQL counts it."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
 def today(tz: ZoneInfo) -> date:
     return datetime.now(tz).date()
 

@@ -1,4 +1,4 @@
-"""The sweeper: every interval, releases no-shows (when that rule is on) and ended bookings, and ends their lines."""
+"""The sweeper: each interval, releases no-shows and ended bookings, ends lines, books series."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from . import repository
 from .db import Db
@@ -43,6 +44,8 @@ class _Pass:
     def spent(self) -> bool:
         return asyncio.get_running_loop().time() >= self.deadline
 
+UTC_ZONE = ZoneInfo("UTC")
+
 
 class Sweeper:
     def __init__(
@@ -54,6 +57,7 @@ class Sweeper:
         metrics: Metrics | None = None,
         batch_size: int = BATCH_SIZE,
         budget_seconds: float = BUDGET_SECONDS,
+        tz: ZoneInfo = UTC_ZONE,
     ) -> None:
         self._pool = pool
         self._metrics = metrics or Metrics.disabled()
@@ -62,6 +66,7 @@ class Sweeper:
         self._login_window = login_window
         self._batch_size = batch_size
         self._budget = budget_seconds
+        self._tz = tz
 
     async def release_no_shows(self, sweep: _Pass | None = None) -> list[dict[str, Any]]:
         """Bookings nobody checked in for within the lot's grace period (none while it is 0)."""
@@ -109,6 +114,7 @@ class Sweeper:
             ("releasing ended bookings", lambda: self.release_expired(sweep)),
             # A line whose slot has ended is over.
             ("ending the lines of ended slots", lambda: repository.waitlist.expire_ended(self._pool)),
+            ("booking weekly series' due dates", self.book_due_occurrences),
         ]
         if (window := self._login_window) is not None:
             # Housekeeping: failed sign-ins whose window has ended count for nothing.
@@ -135,6 +141,23 @@ class Sweeper:
     def stop(self) -> None:
         """End run() after the current sweep, or at once if it is between sweeps."""
         self._stopping.set()
+
+    async def book_due_occurrences(self) -> int:
+        """Weekly series' pending dates the horizon has reached, each booked (or refused) once.
+
+        Any number of instances may sweep at once: each date is claimed with
+        FOR UPDATE SKIP LOCKED and leaves 'pending' in its booking's transaction.
+        """
+        now = datetime.now(UTC)
+        lot_today = now.astimezone(self._tz).date()
+        decided = 0
+        while await repository.series.book_next_due(
+            self._pool, tz=self._tz, lot_today=lot_today, now=now
+        ):
+            decided += 1
+        if decided:
+            log.info("Booked or refused %d due date(s) of weekly series", decided)
+        return decided
 
     async def run(self) -> None:
         while not self._stopping.is_set():

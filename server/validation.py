@@ -138,6 +138,16 @@ def choice_field(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> s
     return value
 
 
+SPOT_TYPES = ("regular", "handicap")
+
+
+def any_spot_type(body: dict[str, Any]) -> str:
+    """The type of spot a booking without a spot_id asks for; accessible spots only when asked."""
+    if body.get("spot_type") is None:
+        return "regular"
+    return choice_field(body, "spot_type", SPOT_TYPES)
+
+
 EXAMPLE_INSTANT = "2026-11-21T08:00:00+01:00"
 # Far wider than any real use, and far from datetime's year 1 and 9999 limits,
 # where converting between zones would overflow.
@@ -168,6 +178,20 @@ def int_param(request: web.Request, name: str, *, maximum: int) -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not 1 <= int(raw) <= maximum:
         raise ValidationFailed(f"'{name}' must be an integer from 1 to {maximum}.")
     return int(raw)
+
+
+def date_field(body: dict[str, Any], name: str) -> date:
+    """A required lot date in a body, YYYY-MM-DD."""
+    value = body.get(name)
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"'{name}' must be a date as YYYY-MM-DD, e.g. 2026-11-21.") from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValidationFailed(f"'{name}' must be between {MIN_DATE} and {MAX_DATE}.")
+    return day
 
 
 def date_param(request: web.Request, name: str, default: date) -> date:
@@ -210,6 +234,14 @@ def booking_fields(body: dict[str, Any], tz: ZoneInfo, *, now: datetime) -> dict
         instant_field(body, "start_time"), instant_field(body, "end_time"), tz, now=now
     )
     return {"spot_id": spot_id, "slot": slot, "lot_today": now.astimezone(tz).date()}
+
+
+def any_spot_fields(body: dict[str, Any], tz: ZoneInfo, *, now: datetime) -> dict[str, Any]:
+    """A booking without a spot_id: its spot_type, slot and the lot's today, for free_spots.book_any."""
+    slot = slots.bookable_slot(
+        instant_field(body, "start_time"), instant_field(body, "end_time"), tz, now=now
+    )
+    return {"spot_type": any_spot_type(body), "slot": slot, "lot_today": now.astimezone(tz).date()}
 
 
 def guest_fields(body: dict[str, Any]) -> dict[str, str]:

@@ -157,8 +157,8 @@ def tomorrow(tz: str = "UTC") -> date:
 def afternoon_timezone() -> str:
     """An Etc/GMT±N zone in which it is now between 13:30 and 14:30.
 
-    There today's 08:00–12:00 slot has ended and the other two have not,
-    whatever the hour the tests run at.
+    There today's 08:00–12:00 slot has ended, 12:00–16:00 is in progress and
+    16:00–20:00 is ahead, whatever the hour the tests run at.
     """
     now = datetime.now(UTC)
     offset_hours = round(14 - (now.hour + now.minute / 60))
@@ -219,3 +219,30 @@ class RestartableServer:
 
     def stop(self) -> None:
         self.running.close()
+
+
+# --- many drivers -------------------------------------------------------------
+
+
+async def create_drivers(url: str, count: int) -> list[int]:
+    """`count` extra drivers (racer1@parking.com, ...), who sign in only by token; their ids."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            """
+            INSERT INTO users (email, display_name)
+            SELECT 'racer' || n || '@parking.com', 'Racer ' || n FROM generate_series(1, $1) n
+            RETURNING id
+            """,
+            count,
+        )
+    finally:
+        await conn.close()
+    return [row["id"] for row in rows]
+
+
+def any_spot_body(day: date, index: int = 0, tz: str = "UTC", **extra: Any) -> dict[str, Any]:
+    """A POST /reservations body without a spot_id: any free spot in slot `index` of `day`."""
+    body = slot_body(0, day, index, tz)
+    del body["spot_id"]
+    return {**body, **extra}

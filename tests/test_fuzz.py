@@ -175,6 +175,11 @@ test_fuzz_get_lobby_page = fuzz("getLobbyPage", max_examples=20)
 test_fuzz_get_lobby_board = fuzz("getLobbyBoard", max_examples=20)
 test_fuzz_list_audit_records = fuzz("listAuditRecords", as_admin=True)
 test_fuzz_export_audit_records = fuzz("exportAuditRecords", as_admin=True, max_examples=30)
+test_fuzz_create_series = fuzz("createSeries", max_examples=30)
+test_fuzz_list_series = fuzz("listSeries", max_examples=5)
+test_fuzz_get_series = fuzz("getSeries", max_examples=30)
+test_fuzz_stop_series = fuzz("stopSeries", max_examples=30)
+test_fuzz_get_service_worker = fuzz("getServiceWorker", max_examples=3)
 
 
 def test_every_documented_operation_but_the_websocket_is_fuzzed():

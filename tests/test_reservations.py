@@ -132,7 +132,7 @@ def _shift(iso: str, **delta) -> str:
         (lambda b: {**b, "spot_id": "3"}, "'spot_id' must be an integer"),
         (lambda b: {**b, "spot_id": True}, "'spot_id' must be an integer"),
         (lambda b: {**b, "spot_id": 0}, "'spot_id' must be a positive integer"),
-        (lambda b: {k: v for k, v in b.items() if k != "spot_id"}, "'spot_id' is required"),
+        (lambda b: {**b, "spot_id": None, "spot_type": "lorry"}, "'spot_type' must be one of"),
         (lambda b: {**b, "start_time": None}, "'start_time' is required"),
         (lambda b: {**b, "start_time": "0001-01-01T00:00:00+01:00"}, "must be between"),
     ],

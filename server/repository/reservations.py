@@ -30,7 +30,7 @@ RESERVATION_COLUMNS = """
     r.release_reason, r.checked_in_at, r.guest_name, r.licence_plate, r.from_waitlist,
     h.display_name AS holder_name, h.email AS holder_email,
     r.vehicle_id, v.licence_plate AS vehicle_plate, v.label AS vehicle_label,
-    r.created_by, c.display_name AS created_by_name, c.role AS created_by_role
+    r.created_by, c.display_name AS created_by_name, c.role AS created_by_role, r.series_id
 """
 # `r` is the reservations table or a CTE of rows an INSERT/UPDATE returned
 # (a statement cannot see its own writes through a second scan of the table).
@@ -51,15 +51,16 @@ JOIN users c ON c.id = r.created_by
 #   (reservations_refuse_closed_slots), racing bookings and closures included.
 # - the vehicle ($10) must be the driver's own (the (vehicle_id, user_id)
 #   foreign key), and a driver with one vehicle books with it when $10 is
-#   NULL (reservations_default_vehicle).
+#   NULL (reservations_default_vehicle);
+# - $11 is the weekly series the booking is a date of, or NULL.
 # Nothing is checked in Python beforehand. The insert trigger publishes
 # reservation.booked; the audit trigger records a booking for someone else.
 BOOK = f"""
 WITH r AS (
     INSERT INTO reservations
         (user_id, spot_id, start_time, end_time, created_by, guest_name, licence_plate,
-         vehicle_id)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $10
+         vehicle_id, series_id)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $10, $11
     FROM lot_rules
     WHERE $8::date <= $9::date + booking_horizon_days
     ON CONFLICT DO NOTHING
@@ -124,6 +125,18 @@ ORDER BY r.created_at DESC, r.id DESC
 """
 
 
+async def fetchrow_in_savepoint(db: Db, query: str, *args: Any) -> asyncpg.Record | None:
+    """fetchrow, in a savepoint when `db` is a connection inside a transaction.
+
+    A trigger's refusal then leaves the caller's transaction usable, for the
+    query that words the refusal and for recording it (repository/series.py).
+    """
+    if isinstance(db, asyncpg.Connection) and db.is_in_transaction():
+        async with db.transaction():
+            return await db.fetchrow(query, *args)
+    return await db.fetchrow(query, *args)
+
+
 async def book(
     db: Db,
     *,
@@ -136,6 +149,7 @@ async def book(
     licence_plate: str | None = None,
     vehicle_id: int | None = None,
     driver_name: str | None = None,
+    series_id: int | None = None,
 ) -> dict[str, Any]:
     """Book the slot for a driver (user_id) or a walk-in guest, or raise why not.
 
@@ -145,7 +159,8 @@ async def book(
     SpotNotFound, VehicleNotFound, or ValidationFailed beyond the horizon.
     """
     try:
-        row = await db.fetchrow(
+        row = await fetchrow_in_savepoint(
+            db,
             BOOK,
             user_id,
             spot_id,
@@ -157,6 +172,7 @@ async def book(
             slot.start.date(),
             lot_today,
             vehicle_id,
+            series_id,
         )
     except asyncpg.ForeignKeyViolationError as exc:
         if exc.constraint_name == "reservations_spot_id_fkey":
@@ -233,3 +249,17 @@ async def get_reservation(
 
 async def list_reservations(db: Db, *, user_id: int, status: str | None) -> list[dict[str, Any]]:
     return [dict(r) for r in await db.fetch(LIST_OWN, user_id, status)]
+
+
+# The caller's bookings whose slot has not ended, soonest first: the page's
+# "My bookings". Kept apart from LIST_OWN (the full history, which pages).
+LIST_UPCOMING = f"""
+SELECT {RESERVATION_COLUMNS}
+FROM reservations r {RESERVATION_JOINS}
+WHERE r.user_id = $1 AND r.status = 'booked' AND r.end_time > now()
+ORDER BY r.start_time, r.id
+"""
+
+
+async def list_upcoming(db: Db, *, user_id: int) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch(LIST_UPCOMING, user_id)]

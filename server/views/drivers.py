@@ -17,6 +17,7 @@ from ..grid import day_grid
 from ..shapes import lot_json, reservation_json, reservations_json, rules_json
 from ..validation import (
     ID_PARAM,
+    any_spot_fields,
     booking_fields,
     date_param,
     json_object,
@@ -56,17 +57,23 @@ async def spots_grid(request: web.Request) -> web.Response:
 async def create_reservation(request: web.Request) -> web.Response:
     tz = request.app[SETTINGS].tz
     body = await json_object(request)
-    booking = booking_fields(body, tz, now=datetime.now(UTC))
+    now = datetime.now(UTC)
     user_id = request[IDENTITY].user_id
     vehicle_id = optional_vehicle_id(body)
     with request.app[METRICS].booking():
-        reservation = await repository.reservations.book(
-            request.app[POOL],
-            **booking,
-            user_id=user_id,
-            created_by=user_id,
-            vehicle_id=vehicle_id,
-        )
+        if body.get("spot_id") is None:
+            # Without a spot_id: any free spot, chosen by the database (repository/free_spots.py).
+            reservation = await repository.free_spots.book_any(
+                request.app[POOL], **any_spot_fields(body, tz, now=now), user_id=user_id
+            )
+        else:
+            reservation = await repository.reservations.book(
+                request.app[POOL],
+                **booking_fields(body, tz, now=now),
+                user_id=user_id,
+                created_by=user_id,
+                vehicle_id=vehicle_id,
+            )
     return json_response(
         reservation_json(reservation, tz),
         status=201,
@@ -92,6 +99,11 @@ async def complete_reservation(request: web.Request) -> web.Response:
 
 @routes.get("/reservations")
 async def list_reservations(request: web.Request) -> web.Response:
+    upcoming = request.query.get("upcoming")
+    if upcoming == "true":
+        return await upcoming_reservations(request)
+    if upcoming not in (None, "false"):
+        raise ValidationFailed("'upcoming' must be 'true' or 'false'.")
     status = request.query.get("status")
     if status not in (None, "booked", "completed"):
         raise ValidationFailed("'status' must be 'booked' or 'completed'.")
@@ -100,6 +112,16 @@ async def list_reservations(request: web.Request) -> web.Response:
     )
     tz = request.app[SETTINGS].tz
     return json_response(reservations_json(reservations, tz))
+
+
+async def upcoming_reservations(request: web.Request) -> web.Response:
+    """GET /reservations?upcoming=true: the caller's bookings whose slot has not ended, soonest first."""
+    if request.query.get("status") not in (None, "booked"):
+        raise ValidationFailed("'upcoming=true' lists booked reservations only; drop 'status'.")
+    reservations = await repository.reservations.list_upcoming(
+        request.app[POOL], user_id=request[IDENTITY].user_id
+    )
+    return json_response(reservations_json(reservations, request.app[SETTINGS].tz))
 
 
 @routes.put(f"/reservations/{ID_PARAM}/check-in")
