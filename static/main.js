@@ -11,3 +11,8 @@ const routes = {
 const router = new Router(routes, document.getElementById('app'));
 
 router.navigate(AuthService.isLoggedIn() ? '/slots' : '/login');
+
+// Integration: the service worker caches the app shell, so the app opens with no network (server/offline.py)
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+}

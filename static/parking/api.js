@@ -79,6 +79,12 @@ export function createApi({ getToken, onUnauthorized }) {
     createReservation: ({ spotId, startTime, endTime }) =>
       request('POST', '/reservations', { spot_id: spotId, start_time: startTime, end_time: endTime }),
     completeReservation: (reservationId) => request('PUT', `/reservations/${reservationId}/complete`),
+    // Commuting: the caller's bookings not yet ended (soonest first), any free spot, weekly series.
+    listUpcoming: () => request('GET', '/reservations?upcoming=true'),
+    bookAnySpot: ({ startTime, endTime }) => request('POST', '/reservations', { start_time: startTime, end_time: endTime }),
+    createSeries: (body) => request('POST', '/reservations/series', body),
+    listSeries: () => request('GET', '/reservations/series'),
+    stopSeries: (seriesId) => request('DELETE', `/reservations/series/${seriesId}`),
     // "I've arrived": the server answers 409 check_in_closed, saying when, outside the window.
     checkIn: (reservationId) => request('PUT', `/reservations/${reservationId}/check-in`),
     // The lot's rules: {max_upcoming_per_driver (null: no limit), booking_horizon_days, no_show_grace_minutes (0: off)}.

@@ -6,6 +6,7 @@ import { createCalendarFeed } from './calendarFeed.js';
 import { createDesk } from './desk.js';
 import { createEventHandler } from './events.js';
 import { createGate } from './gate.js';
+import { createMyBookings } from './myBookings.js';
 import { connectSocket } from './socket.js';
 import { createStatsStore } from './stats.js';
 import { createStore } from './store.js';
@@ -56,10 +57,15 @@ export function mount(el, options) {
     loadGrid: admin ? api.getBoard : api.getSpots,
     exportHistory: admin ? api.exportAll : api.exportHistory,
     initialDate,
-    onChange: stats.refreshSoon,
+    onChange: () => {
+      stats.refreshSoon();
+      myBookings?.refresh();
+    },
   });
   const desk = admin ? createDesk({ api, store, onChange: stats.refreshSoon }) : null;
   const arrivals = createArrivals({ api, store });
+  // A driver's own list; each of their changes, from any tab, reads it again.
+  const myBookings = admin ? null : createMyBookings({ api, store, currentUser, arrivals, onChange: () => store.refresh() });
   const calendarFeed = admin ? null : createCalendarFeed({ api });
   const vehicles = admin ? null : createVehicles({ api });
   const timezone = () => store.state.timezone ?? store.state.calendar?.timezone;
@@ -113,6 +119,7 @@ export function mount(el, options) {
       desk?.loadClosures();
       waitlist.load();
       desk?.loadActions();
+      myBookings?.refresh();
       if (await resync()) {
         store.resumeLiveUpdates();
       }
@@ -131,6 +138,7 @@ export function mount(el, options) {
           store.refresh(); // the board's counts of who waits
         }
         gate?.applyEvent(event);
+        myBookings?.applyEvent(event);
       }
     },
     onUnauthorized: unauthorized,
@@ -139,9 +147,10 @@ export function mount(el, options) {
   });
   store.loadRules();
   resync();
+  myBookings?.refresh();
   stats.refresh();
 
-  const app = createApp(ParkingGrid, { store, stats, arrivals, desk, calendarFeed, waitlist, gate, vehicles });
+  const app = createApp(ParkingGrid, { store, stats, arrivals, desk, calendarFeed, waitlist, gate, vehicles, myBookings });
   app.mount(el);
 
   function unmount() {

@@ -194,6 +194,32 @@ export function createStore({
     });
   }
 
+  // "Any spot" for one slot of the shown date: the server picks the spot (lowest floor,
+  // then number) as it books, and the grid shows where.
+  function bookAny(slot) {
+    const key = `any@${Date.parse(slot.start_time)}`;
+    if (state.pending.has(key)) {
+      return;
+    }
+    state.pending.add(key);
+    return (async () => {
+      try {
+        const reservation = await api.bookAnySpot({ startTime: slot.start_time, endTime: slot.end_time });
+        updateSlot(reservation.spot_id, slot.start_time, { state: 'mine', reservationId: reservation.id, checkedInAt: null });
+        state.notice = `Booked Spot ${reservation.spot_number} (Floor ${reservation.floor_number}) for ${slot.label}.`;
+        onChange();
+      } catch (error) {
+        writeFailed(error);
+      } finally {
+        state.pending.delete(key);
+      }
+    })();
+  }
+
+  function isBookingAny(slot) {
+    return state.pending.has(`any@${Date.parse(slot.start_time)}`);
+  }
+
   function release(spot, slot) {
     return withPending(spot, slot, async () => {
       const { reservationId } = slot;
@@ -335,6 +361,8 @@ export function createStore({
     displayedState,
     isQuiet,
     activate,
+    bookAny,
+    isBookingAny,
     keepBooking,
     confirmRelease,
     showBooked,

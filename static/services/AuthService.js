@@ -1,3 +1,6 @@
+// Integration: signing out deletes the driver's offline copy of their bookings
+import { forgetMyBookings } from '../parking/offline.js';
+
 const STORAGE_KEY = 'parking_auth_token';
 
 // Integration: shown on the login page after the API or the socket rejected the session (expired, or refused after a server change)
@@ -33,8 +36,10 @@ export const AuthService = {
     return session.user;
   },
 
+  // Integration: returns once the offline copy of the driver's bookings is gone from Cache Storage
   logout() {
     sessionStorage.removeItem(STORAGE_KEY);
+    return forgetMyBookings().catch(() => {});
   },
 
   // Integration: an expired token no longer counts as logged in

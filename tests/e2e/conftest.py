@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.support import RestartableServer, afternoon_timezone
 
@@ -43,11 +43,33 @@ def open_page(browser: Browser, reset_db: str) -> Iterator[Callable[..., Page]]:
 
     def open_(base_url: str, timezone: str = "UTC") -> Page:
         # The browser's clock zone is the lot's, so "Today" in the date select is the lot's today.
-        context = browser.new_context(timezone_id=timezone, viewport={"width": 1100, "height": 820})
+        # No service worker: these tests route and count the page's own requests, which a
+        # worker would stand between. The offline tests (test_commuting.py) allow it.
+        context = browser.new_context(
+            timezone_id=timezone, viewport={"width": 1100, "height": 820}, service_workers="block"
+        )
         contexts.append(context)
         page = context.new_page()
         page.goto(base_url + "/login")
         return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+PHONE = {"width": 375, "height": 812}
+
+
+@pytest.fixture
+def phone(browser: Browser, reset_db: str) -> Iterator[Callable[[], BrowserContext]]:
+    """Factory: a 375 px context with service workers allowed (headless Chromium needs it said)."""
+    contexts: list[BrowserContext] = []
+
+    def open_() -> BrowserContext:
+        context = browser.new_context(timezone_id="UTC", viewport=PHONE, service_workers="allow")
+        contexts.append(context)
+        return context
 
     yield open_
     for context in contexts:

@@ -6,7 +6,7 @@ import json
 import os
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +198,23 @@ def screenshot_path(tmp_path: Path, name: str) -> Path:
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         return Path(__file__).resolve().parents[2] / "docs" / name
     return tmp_path / name
+
+
+def signed_in_phone(context: BrowserContext, base_url: str, email: str = DRIVER1) -> Page:
+    """A new page of `context` (e.g. the `phone` fixture's), signed in and live."""
+    page = context.new_page()
+    page.goto(base_url + "/login")
+    sign_in_and_go_live(page, email)
+    return page
+
+
+def screenshot(page: Page, name: str, tmp_path: Path) -> None:
+    """The page at screenshot_path(tmp_path, name)."""
+    page.screenshot(path=str(screenshot_path(tmp_path, name)), animations="disabled")
+
+
+def at(day_offset: int, slot: int) -> tuple[datetime, datetime]:
+    """The UTC lot's slot (0-2) `day_offset` days from today, as (start, end)."""
+    day = datetime.now(UTC).date() + timedelta(days=day_offset)
+    start = datetime.combine(day, time(8 + 4 * slot), tzinfo=UTC)
+    return start, start + timedelta(hours=4)

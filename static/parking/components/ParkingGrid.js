@@ -8,9 +8,11 @@ import { AttendantDesk } from './AttendantDesk.js';
 import { CalendarLink } from './CalendarLink.js';
 import { CellMenu } from './CellMenu.js';
 import { GatePanel } from './GatePanel.js';
+import { MyBookings } from './MyBookings.js';
 import { MyVehicles } from './MyVehicles.js';
 import { OccupancyChart } from './OccupancyChart.js';
 import { ReleaseDialog } from './ReleaseDialog.js';
+import { RepeatDialog } from './RepeatDialog.js';
 import { SlotCell } from './SlotCell.js';
 import { WaitlistPanel } from './WaitlistPanel.js';
 
@@ -21,9 +23,11 @@ export const ParkingGrid = {
     CalendarLink,
     CellMenu,
     GatePanel,
+    MyBookings,
     MyVehicles,
     OccupancyChart,
     ReleaseDialog,
+    RepeatDialog,
     SlotCell,
     WaitlistPanel,
   },
@@ -36,6 +40,7 @@ export const ParkingGrid = {
     waitlist: { type: Object, required: true },
     gate: { type: Object, default: null }, // the attendant's gate mode
     vehicles: { type: Object, default: null }, // a driver's
+    myBookings: { type: Object, default: null }, // a driver's
   },
   computed: {
     state() {
@@ -60,6 +65,13 @@ export const ParkingGrid = {
   methods: {
     activate(spot, timeSlot) {
       return this.desk ? this.desk.openCellMenu(spot, timeSlot) : this.store.activate(spot, timeSlot);
+    },
+    // "Any spot" for a slot that has not ended and in which the driver holds no spot yet,
+    // one request at a time.
+    anySpotDisabled(column) {
+      const index = this.state.slots.indexOf(column);
+      const holdsOne = this.state.spots.some((spot) => this.store.displayedState(spot, spot.slots[index]) === 'mine');
+      return holdsOne || Date.parse(column.end_time) <= this.arrivals.state.now || this.store.isBookingAny(column);
     },
     ownCell(spot, timeSlot) {
       return !this.desk && this.store.displayedState(spot, timeSlot) === 'mine';
@@ -89,6 +101,8 @@ export const ParkingGrid = {
 
       <GatePanel v-if="gate" :gate="gate" :timezone="state.timezone" />
 
+      <MyBookings v-if="myBookings" :my-bookings="myBookings" />
+
       <p v-if="!state.spots.length" class="placeholder">
         {{ state.loading ? 'Loading slots…' : 'Slots could not be loaded.' }}
       </p>
@@ -98,6 +112,17 @@ export const ParkingGrid = {
           Tap a free cell to book it for a driver or a walk-in, a taken one to check them in or release it.
         </p>
         <p v-if="limitText" class="parking-timezone">{{ limitText }}</p>
+        <div v-if="myBookings" class="any-spot-bar" role="group" aria-label="Book any free spot">
+          <button
+            v-for="column in state.slots"
+            :key="column.start_time"
+            type="button"
+            class="btn btn-primary any-spot"
+            :disabled="anySpotDisabled(column)"
+            :aria-busy="store.isBookingAny(column) ? 'true' : null"
+            @click="store.bookAny(column)"
+          >Any spot, {{ column.label }}</button>
+        </div>
         <WaitlistPanel :waitlist="waitlist" :store="store" :admin="desk !== null" />
         <div class="parking-grid-scroll">
           <table class="parking-grid">
@@ -132,6 +157,13 @@ export const ParkingGrid = {
                     :rules="state.rules"
                     :timezone="state.timezone"
                   />
+                  <button
+                    v-if="ownCell(spot, timeSlot) && myBookings"
+                    type="button"
+                    class="btn btn-secondary repeat-from-cell"
+                    :aria-label="'Repeat weekly: Spot ' + spot.spot_number + ', ' + timeSlot.label"
+                    @click="myBookings.openRepeatOf(timeSlot.reservationId)"
+                  >Repeat weekly…</button>
                 </td>
               </tr>
             </tbody>
@@ -140,6 +172,8 @@ export const ParkingGrid = {
       </template>
 
       <ReleaseDialog v-if="state.releasing" :store="store" />
+      <ReleaseDialog v-if="myBookings?.state.releasing" :store="myBookings.releaseQuestion" />
+      <RepeatDialog v-if="myBookings?.state.repeating" :my-bookings="myBookings" />
       <CellMenu v-if="desk?.state.menu" :desk="desk" :arrivals="arrivals" :timezone="state.timezone" />
 
       <AttendantDesk v-if="desk" :desk="desk" :store="store" />
