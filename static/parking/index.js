@@ -162,6 +162,7 @@ export function mount(el, options) {
     socket.stop();
     stats.stop();
     arrivals.stop();
+    myBookings?.stop();
     api.abort();
     app.unmount();
   }

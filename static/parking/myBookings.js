@@ -4,6 +4,7 @@ import { reactive } from 'vue';
 import { forgetMyBookings, loadMyBookings, saveMyBookings } from './offline.js';
 
 const SLOT_STARTS = ['08:00', '12:00', '16:00'];
+const REFRESH_AFTER_EVENTS_MS = 150;
 
 // The slot index (0-2) and the lot date of a reservation: its times are written in the lot's zone.
 export function slotOf(reservation) {
@@ -73,6 +74,17 @@ export function createMyBookings({ api, store, currentUser, arrivals, onChange =
     state.offline = { savedAt: saved ? saved.savedAt : null };
   }
 
+  // A series books many dates at once, each with its own event: one read for a burst.
+  let soon = null;
+  function refreshSoon() {
+    if (soon === null) {
+      soon = setTimeout(() => {
+        soon = null;
+        refresh();
+      }, REFRESH_AFTER_EVENTS_MS);
+    }
+  }
+
   // One of this driver's own events (from this tab or another): the list is read again.
   // Released by the attendant: the row goes, and a note says why.
   function applyEvent(event) {
@@ -82,10 +94,10 @@ export function createMyBookings({ api, store, currentUser, arrivals, onChange =
     if (event.type === 'reservation.released' && event.reason === 'admin') {
       const row = state.reservations.find((reservation) => reservation.id === event.reservation_id);
       if (row) {
-        state.notes.unshift({ id: event.reservation_id, reservationId: event.reservation_id, text: `The attendant released Spot ${event.spot_number}: ${event.release_reason}` });
+        state.notes.unshift({ id: event.reservation_id, text: `The attendant released Spot ${event.spot_number}: ${event.release_reason}` });
       }
     }
-    refresh();
+    refreshSoon();
   }
 
   function askRelease(reservation) {
@@ -192,9 +204,14 @@ export function createMyBookings({ api, store, currentUser, arrivals, onChange =
     state.notes = state.notes.filter((candidate) => candidate !== note);
   }
 
+  function stop() {
+    clearTimeout(soon);
+  }
+
   return {
     state,
     refresh,
+    stop,
     applyEvent,
     askRelease,
     releaseQuestion,
