@@ -16,6 +16,9 @@ import { RepeatDialog } from './RepeatDialog.js';
 import { SlotCell } from './SlotCell.js';
 import { WaitlistPanel } from './WaitlistPanel.js';
 
+// The phone layout's breakpoint (parking.css).
+const PHONE = window.matchMedia('(max-width: 700px)');
+
 export const ParkingGrid = {
   components: {
     ArrivalControl,
@@ -41,6 +44,21 @@ export const ParkingGrid = {
     gate: { type: Object, default: null }, // the attendant's gate mode
     vehicles: { type: Object, default: null }, // a driver's
     myBookings: { type: Object, default: null }, // a driver's
+  },
+  // My bookings come first on phones, where the grid is a long list of cards; on wider
+  // screens they follow the grid, so a list that grows as the driver books never moves
+  // the cell under their pointer.
+  data() {
+    return { phone: PHONE.matches };
+  },
+  mounted() {
+    this.followWidth = (event) => {
+      this.phone = event.matches;
+    };
+    PHONE.addEventListener('change', this.followWidth);
+  },
+  unmounted() {
+    PHONE.removeEventListener('change', this.followWidth);
   },
   computed: {
     state() {
@@ -101,7 +119,7 @@ export const ParkingGrid = {
 
       <GatePanel v-if="gate" :gate="gate" :timezone="state.timezone" />
 
-      <MyBookings v-if="myBookings" :my-bookings="myBookings" />
+      <MyBookings v-if="myBookings && phone" :my-bookings="myBookings" />
 
       <p v-if="!state.spots.length" class="placeholder">
         {{ state.loading ? 'Loading slots…' : 'Slots could not be loaded.' }}
@@ -170,6 +188,8 @@ export const ParkingGrid = {
           </table>
         </div>
       </template>
+
+      <MyBookings v-if="myBookings && !phone" :my-bookings="myBookings" class="my-bookings-wide" />
 
       <ReleaseDialog v-if="state.releasing" :store="store" />
       <ReleaseDialog v-if="myBookings?.state.releasing" :store="myBookings.releaseQuestion" />
