@@ -31,6 +31,8 @@ export const AuthService = {
     if (!response.ok) {
       throw { message: body?.error?.message ?? 'Sign-in failed. Please try again.' };
     }
+    // Integration: a previous driver's offline copy of their bookings goes before this session starts
+    await forgetMyBookings().catch(() => {});
     const session = { token: body.token, user: body.user, expiresAt: Date.now() + body.expires_in * 1000 };
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
     return session.user;
