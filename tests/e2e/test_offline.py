@@ -33,6 +33,7 @@ def test_offline_the_app_opens_with_the_last_known_bookings_and_signing_out_empt
         expect(button).to_be_disabled()
     expect(page.locator(".any-spot:enabled")).to_have_count(0)
     expect(page.locator("[data-state='available']")).to_have_count(0)
+    page.evaluate("window.scrollTo(0, 0)")  # the driver's view as the app opens
     screenshot(page, "offline-phone.png", tmp_path)
 
     # Only the shell is cached by the worker: no API answer, no token, no board.
