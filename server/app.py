@@ -50,6 +50,7 @@ from .views import (
     vehicles,
     waitlist,
 )
+from .write_limit import BOOKING_WRITE_LIMIT, BookingWriteLimit
 
 # Every JSON body this API accepts is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> web.Application:
     app[PASSWORD_CHECKS] = PasswordChecks(
         settings.login_queue_capacity, settings.login_checks_per_client
     )
+    app[BOOKING_WRITE_LIMIT] = BookingWriteLimit(settings.booking_writes_per_minute)
     app[METRICS] = app_metrics
     app[EXPORTS_IN_FLIGHT] = ExportsInFlight(settings.max_exports_per_user)
     app[ical.RENDERED_FEEDS] = ical.RenderedFeeds(calendar.RENDERED_FEEDS_BYTES)

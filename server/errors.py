@@ -157,6 +157,10 @@ class TooManyExports(ApiError):
     status, code = 429, "too_many_exports"
 
 
+class TooManyRequests(ApiError):
+    status, code = 429, "too_many_requests"
+
+
 class BodyTimeout(ApiError):
     """The client did not send the whole request body in time."""
 

@@ -85,6 +85,9 @@ class Settings:
     max_sockets_per_admin: int = 50
     # CSV downloads one user may have under way at once on one server process.
     max_exports_per_user: int = 2
+    # Booking writes (book, release, check-in) one driver may make a minute,
+    # counted across every server; the attendant is exempt (write_limit.py).
+    booking_writes_per_minute: int = 30
 
     @property
     def tz(self) -> ZoneInfo:
@@ -139,6 +142,9 @@ class Settings:
             login_checks_per_client=read("LOGIN_CHECKS_PER_CLIENT", _positive_int, None),
             max_exports_per_user=read(
                 "MAX_EXPORTS_PER_USER", _positive_int, cls.max_exports_per_user
+            ),
+            booking_writes_per_minute=read(
+                "BOOKING_WRITES_PER_MINUTE", _positive_int, cls.booking_writes_per_minute
             ),
         )
 

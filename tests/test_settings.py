@@ -17,6 +17,7 @@ def test_defaults_when_the_environment_is_empty():
     assert settings.jwt_ttl_seconds == 3600
     assert settings.parking_timezone == "UTC"
     assert settings.sweep_interval_seconds == 60
+    assert settings.booking_writes_per_minute == 30
 
 
 def test_values_are_read_and_converted():
@@ -26,12 +27,14 @@ def test_values_are_read_and_converted():
             "PARKING_TIMEZONE": "Europe/Berlin",
             "SWEEP_INTERVAL_SECONDS": "0.5",
             "ALLOWED_ORIGINS": "https://parking.example.com/, http://localhost:5173",
+            "BOOKING_WRITES_PER_MINUTE": "5",
         }
     )
     assert settings.port == 9000
     assert settings.tz.key == "Europe/Berlin"
     assert settings.sweep_interval_seconds == 0.5
     assert settings.allowed_origins == ("https://parking.example.com", "http://localhost:5173")
+    assert settings.booking_writes_per_minute == 5
 
 
 @pytest.mark.parametrize(
@@ -43,6 +46,7 @@ def test_values_are_read_and_converted():
         ("PARKING_TIMEZONE", "Mars/Olympus"),
         ("SWEEP_INTERVAL_SECONDS", "soon"),
         ("ALLOWED_ORIGINS", "parking.example.com"),
+        ("BOOKING_WRITES_PER_MINUTE", "0"),
     ],
 )
 def test_a_bad_value_names_its_variable(name, value):

@@ -17,6 +17,7 @@ from . import (
     users,
     vehicles,
     waitlist,
+    write_limits,
 )
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "users",
     "vehicles",
     "waitlist",
+    "write_limits",
 ]

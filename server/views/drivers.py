@@ -24,6 +24,7 @@ from ..validation import (
     optional_vehicle_id,
     path_id,
 )
+from ..write_limit import booking_write
 
 routes = web.RouteTableDef()
 
@@ -54,6 +55,7 @@ async def spots_grid(request: web.Request) -> web.Response:
 
 
 @routes.post("/reservations")
+@booking_write
 async def create_reservation(request: web.Request) -> web.Response:
     tz = request.app[SETTINGS].tz
     body = await json_object(request)
@@ -90,6 +92,7 @@ async def get_reservation(request: web.Request) -> web.Response:
 
 
 @routes.put(f"/reservations/{ID_PARAM}/complete")
+@booking_write
 async def complete_reservation(request: web.Request) -> web.Response:
     reservation = await repository.reservations.complete(
         request.app[POOL], reservation_id=path_id(request), user_id=request[IDENTITY].user_id
@@ -125,6 +128,7 @@ async def upcoming_reservations(request: web.Request) -> web.Response:
 
 
 @routes.put(f"/reservations/{ID_PARAM}/check-in")
+@booking_write
 async def check_in(request: web.Request) -> web.Response:
     """The driver says they have arrived; idempotent, and only while the window is open."""
     tz = request.app[SETTINGS].tz

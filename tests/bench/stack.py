@@ -157,6 +157,9 @@ async def app_server(database: Database, log_path: Path = SERVER_LOG, **extra_en
         "DATABASE_POOL_SIZE": str(database.settings.database_pool_size),
         "JWT_SECRET": JWT_SECRET,
         "PARKING_TIMEZONE": TZ.key,
+        # The bench's drivers book thousands of times a minute each; the write
+        # limit's counter still runs on every booking, it only never refuses.
+        "BOOKING_WRITES_PER_MINUTE": "1000000000",
         # The fan-out phase holds 5,000 sockets for the 200 bench drivers, 25 each.
         "MAX_SOCKETS_PER_USER": "50",
         **extra_env,
