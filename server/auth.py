@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 import time
@@ -208,11 +209,18 @@ def is_api_token(token: str) -> bool:
 
 
 async def identify_api_token(db: Db, token: str) -> Identity:
-    """The token's owner with their current role; revoked or unknown is a 401."""
+    """The token's owner with their current role; revoked, expired or unknown is a 401."""
+    return (await identify_api_token_until(db, token))[0]
+
+
+async def identify_api_token_until(db: Db, token: str) -> tuple[Identity, float]:
+    """The token's owner, and when the token expires (a Unix time; inf: never)."""
     found = await repository.credentials.identify_token(db, token_hash=secret_hash(token))
     if found is None:
-        raise InvalidToken("Invalid token: unknown or revoked API token.")
-    return Identity(found["user_id"], found["role"], token_id=found["token_id"])
+        raise InvalidToken("Invalid token: unknown, revoked or expired API token.")
+    identity = Identity(found["user_id"], found["role"], token_id=found["token_id"])
+    expires_at = found["expires_at"]
+    return identity, math.inf if expires_at is None else expires_at.timestamp()
 
 
 TOKENS = web.AppKey("tokens", TokenService)

@@ -161,6 +161,10 @@ class TooManyRequests(ApiError):
     status, code = 429, "too_many_requests"
 
 
+class TokenLimitReached(ApiError):
+    status, code = 409, "token_limit_reached"
+
+
 class BodyTimeout(ApiError):
     """The client did not send the whole request body in time."""
 

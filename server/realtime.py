@@ -20,7 +20,7 @@ from .auth import (
     Identity,
     TokenService,
     checked_token,
-    identify_api_token,
+    identify_api_token_until,
     is_api_token,
     secret_hash,
 )
@@ -185,9 +185,9 @@ def _auth_token(data: dict[str, Any]) -> str:
 async def _identify(
     token: str, tokens: TokenService, identities: Identities, pool: Pool
 ) -> tuple[Identity, float]:
-    """Who the token belongs to now, and when it expires (never, for an API token)."""
+    """Who the token belongs to now, and when it expires (inf: an API token without expiry)."""
     if is_api_token(token):
-        # An API token does not expire; it is revoked instead (see Hub.disconnect_token).
-        return await identify_api_token(pool, token), math.inf
+        # Revoking one closes its sockets at once (see Hub.disconnect_token).
+        return await identify_api_token_until(pool, token)
     claims = tokens.decode(token)
     return await identities.get(pool, int(claims["sub"])), claims["exp"]

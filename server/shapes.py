@@ -97,6 +97,7 @@ def new_token_json(created: dict[str, Any], token: str, tz: ZoneInfo) -> dict[st
         "name": created["name"],
         "token": token,
         "created_at": local_time(created["created_at"], tz),
+        "expires_at": local_time(created["expires_at"], tz),
     }
 
 
@@ -108,6 +109,7 @@ def tokens_json(tokens: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
                 "name": token["name"],
                 "created_at": local_time(token["created_at"], tz),
                 "last_used_at": local_time(token["last_used_at"], tz),
+                "expires_at": local_time(token["expires_at"], tz),
             }
             for token in tokens
         ]

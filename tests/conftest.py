@@ -93,7 +93,7 @@ async def _reset(url: str) -> None:
         await conn.execute(
             """
             TRUNCATE waitlist_entries, reservations, closures, login_attempts, vehicles, lobby_screen,
-                reservation_series, series_occurrences, booking_writes RESTART IDENTITY;
+                reservation_series, series_occurrences, booking_writes, api_tokens RESTART IDENTITY;
             DELETE FROM spots WHERE spot_number > 5;
             UPDATE spots SET floor_number = CASE WHEN spot_number <= 3 THEN 1 ELSE 2 END,
                              type = CASE WHEN spot_number = 1 THEN 'handicap' ELSE 'regular' END;

@@ -5,29 +5,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..db import Db, Pool
-from ..errors import TokenNotFound
+import asyncpg
 
-# Who a token belongs to, with their role now. last_used_at is written at most
+from ..db import Db, Pool
+from ..errors import TokenLimitReached, TokenNotFound
+
+# Who a live token belongs to, with their role now, and when it expires (an
+# expired token is as unknown as a revoked one). last_used_at is written at most
 # once a minute per token, so scripts do not turn every read into a write.
 IDENTIFY_TOKEN = """
-WITH t AS (SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1),
+WITH t AS (
+    SELECT id, user_id, last_used_at, expires_at FROM api_tokens
+    WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > now())
+),
 touched AS (
     UPDATE api_tokens SET last_used_at = now()
     FROM t
     WHERE api_tokens.id = t.id
       AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
 )
-SELECT t.id AS token_id, t.user_id, u.role FROM t JOIN users u ON u.id = t.user_id
+SELECT t.id AS token_id, t.user_id, u.role, t.expires_at FROM t JOIN users u ON u.id = t.user_id
 """
 
+# The api_tokens_enforce_live_limit trigger refuses a user's 21st live token.
 CREATE_TOKEN = """
-INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)
-RETURNING id, name, created_at
+INSERT INTO api_tokens (user_id, name, token_hash, expires_at)
+VALUES ($1, $2, $3, now() + make_interval(days => $4))
+RETURNING id, name, created_at, expires_at
 """
 
 LIST_TOKENS = """
-SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id
+SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY id
 """
 
 # The delete trigger tells every server to close the token's sockets.
@@ -91,8 +99,19 @@ async def identify_token(db: Db, *, token_hash: bytes) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-async def create_token(db: Db, *, user_id: int, name: str, token_hash: bytes) -> dict[str, Any]:
-    return dict(await db.fetchrow(CREATE_TOKEN, user_id, name, token_hash))
+async def create_token(
+    db: Db, *, user_id: int, name: str, token_hash: bytes, expires_in_days: int | None
+) -> dict[str, Any]:
+    """A new token, live for `expires_in_days` (None: until revoked); or TokenLimitReached."""
+    try:
+        return dict(await db.fetchrow(CREATE_TOKEN, user_id, name, token_hash, expires_in_days))
+    except asyncpg.CheckViolationError as exc:
+        if exc.constraint_name != "api_tokens_live_limit":
+            raise
+        raise TokenLimitReached(
+            f"You already have {exc.detail} live API tokens, the most allowed. "
+            "Revoke one you no longer use to create another."
+        ) from None
 
 
 async def list_tokens(db: Db, *, user_id: int) -> list[dict[str, Any]]:

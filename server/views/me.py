@@ -11,11 +11,12 @@ from ..errors import Forbidden
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..shapes import calendar_feed_json, new_token_json, tokens_json
-from ..validation import ID_PARAM, json_object, path_id, string_field
+from ..validation import ID_PARAM, int_field, json_object, path_id, string_field
 
 routes = web.RouteTableDef()
 
 MAX_TOKEN_NAME = 100
+MAX_TOKEN_DAYS = 365
 
 
 def require_session(request: web.Request) -> int:
@@ -28,12 +29,23 @@ def require_session(request: web.Request) -> int:
 
 @routes.post("/me/tokens")
 async def create_token(request: web.Request) -> web.Response:
-    """A new personal API token, shown this once; only its hash is kept."""
+    """A new personal API token, shown this once; only its hash is kept.
+
+    The api_tokens_enforce_live_limit trigger caps the live ones per user.
+    """
     user_id = require_session(request)
-    name = string_field(await json_object(request), "name", max_length=MAX_TOKEN_NAME).strip()
+    body = await json_object(request)
+    name = string_field(body, "name", max_length=MAX_TOKEN_NAME).strip()
+    expires_in_days = None
+    if body.get("expires_in_days") is not None:
+        expires_in_days = int_field(body, "expires_in_days", maximum=MAX_TOKEN_DAYS)
     token = new_secret(API_TOKEN_PREFIX)
     created = await repository.credentials.create_token(
-        request.app[POOL], user_id=user_id, name=name, token_hash=secret_hash(token)
+        request.app[POOL],
+        user_id=user_id,
+        name=name,
+        token_hash=secret_hash(token),
+        expires_in_days=expires_in_days,
     )
     tz = request.app[SETTINGS].tz
     return json_response(new_token_json(created, token, tz), status=201)
