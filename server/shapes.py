@@ -101,7 +101,10 @@ def new_token_json(created: dict[str, Any], token: str, tz: ZoneInfo) -> dict[st
     }
 
 
-def tokens_json(tokens: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
+def tokens_json(
+    tokens: list[dict[str, Any]], tz: ZoneInfo, *, next_link: str | None
+) -> dict[str, Any]:
+    """A page of the caller's tokens, without secrets, and the link to the next page."""
     return {
         "tokens": [
             {
@@ -112,7 +115,8 @@ def tokens_json(tokens: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
                 "expires_at": local_time(token["expires_at"], tz),
             }
             for token in tokens
-        ]
+        ],
+        "next": next_link,
     }
 
 
@@ -223,8 +227,11 @@ def reservation_json(
     return body
 
 
-def reservations_json(rows: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
-    return {"reservations": [reservation_json(row, tz) for row in rows]}
+def reservations_json(
+    rows: list[dict[str, Any]], tz: ZoneInfo, *, next_link: str | None
+) -> dict[str, Any]:
+    """A page of reservations, and the link to the next page (None: this is the last)."""
+    return {"reservations": [reservation_json(row, tz) for row in rows], "next": next_link}
 
 
 def closures_json(closures: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -254,3 +255,31 @@ def guest_fields(body: dict[str, Any]) -> dict[str, str]:
         label="guest.licence_plate",
     )
     return {"guest_name": name.strip(), "licence_plate": plate}
+
+
+# Pages of a list (GET /reservations, GET /me/tokens): `limit` rows, newest
+# first, older than the `before` cursor.
+DEFAULT_PAGE, MAX_PAGE = 50, 200
+_CURSOR = re.compile(r"[0-9]{1,18}")
+
+
+def page_params(request: web.Request) -> tuple[int, int | None]:
+    """?limit= (1 to MAX_PAGE, default DEFAULT_PAGE) and ?before= (an id from `next`)."""
+    raw_limit = request.query.get("limit", str(DEFAULT_PAGE))
+    if not re.fullmatch(r"[0-9]{1,4}", raw_limit) or not 1 <= int(raw_limit) <= MAX_PAGE:
+        raise ValidationFailed(f"'limit' must be an integer from 1 to {MAX_PAGE}.")
+    raw_before = request.query.get("before")
+    if raw_before is not None and not (_CURSOR.fullmatch(raw_before) and int(raw_before) > 0):
+        raise ValidationFailed("'before' must be the cursor from a previous page's 'next'.")
+    return int(raw_limit), None if raw_before is None else int(raw_before)
+
+
+def next_page(request: web.Request, rows: list[Any], limit: int, cursor: str) -> str | None:
+    """The link to the page after `rows` (fetched with limit + 1), or None if it is the last.
+
+    Relative, with the request's other parameters kept: it needs no idea of
+    the server's public address.
+    """
+    if len(rows) <= limit:
+        return None
+    return str(request.rel_url.update_query(limit=limit, before=rows[limit - 1][cursor]))

@@ -34,9 +34,15 @@ VALUES ($1, $2, $3, now() + make_interval(days => $4))
 RETURNING id, name, created_at, expires_at
 """
 
+# A page of the user's tokens, newest first; the next starts below the last id shown.
 LIST_TOKENS = """
-SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY id
+SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens
+WHERE user_id = $1 AND id < $3
+ORDER BY id DESC
+LIMIT $2
 """
+
+MAX_BIGINT = 2**63 - 1
 
 # The delete trigger tells every server to close the token's sockets.
 DELETE_TOKEN = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2 RETURNING id"
@@ -114,8 +120,12 @@ async def create_token(
         ) from None
 
 
-async def list_tokens(db: Db, *, user_id: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in await db.fetch(LIST_TOKENS, user_id)]
+async def list_tokens(
+    db: Db, *, user_id: int, limit: int, before: int | None = None
+) -> list[dict[str, Any]]:
+    """Up to `limit` of the user's tokens, newest first, older than `before` (an id)."""
+    rows = await db.fetch(LIST_TOKENS, user_id, limit, MAX_BIGINT if before is None else before)
+    return [dict(r) for r in rows]
 
 
 async def delete_token(db: Db, *, token_id: int, user_id: int) -> None:

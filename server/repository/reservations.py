@@ -21,6 +21,8 @@ from ..errors import ReservationNotFound, SpotNotFound, Unauthorized, VehicleNot
 from ..slots import Slot
 from .audit import acting_as
 
+MAX_ID = 2**63 - 1  # bigint's largest: a cursor before every id
+
 # Every reservation answer carries these columns: the row, its spot, its
 # holder (a driver, or a walk-in's name and plate), the driver's vehicle if
 # the booking names one, and who created it.
@@ -117,11 +119,16 @@ FROM reservations r {RESERVATION_JOINS}
 WHERE r.id = $1
 """
 
+# A page of the driver's reservations, newest first ($3 rows): by id, which
+# follows the order they were made in. The next page starts below the last id
+# shown ($4; keyset, never OFFSET), so however deep, a page is one short
+# backward scan of reservations_user_id_id_idx.
 LIST_OWN = f"""
 SELECT {RESERVATION_COLUMNS}
 FROM reservations r {RESERVATION_JOINS}
-WHERE r.user_id = $1 AND ($2::text IS NULL OR r.status = $2)
-ORDER BY r.created_at DESC, r.id DESC
+WHERE r.user_id = $1 AND ($2::text IS NULL OR r.status = $2) AND r.id < $4
+ORDER BY r.id DESC
+LIMIT $3
 """
 
 
@@ -247,8 +254,12 @@ async def get_reservation(
     return dict(row)
 
 
-async def list_reservations(db: Db, *, user_id: int, status: str | None) -> list[dict[str, Any]]:
-    return [dict(r) for r in await db.fetch(LIST_OWN, user_id, status)]
+async def list_reservations(
+    db: Db, *, user_id: int, status: str | None, limit: int, before: int | None = None
+) -> list[dict[str, Any]]:
+    """Up to `limit` of the driver's reservations, newest first, older than `before` (an id)."""
+    cursor = MAX_ID if before is None else before
+    return [dict(r) for r in await db.fetch(LIST_OWN, user_id, status, limit, cursor)]
 
 
 # The caller's bookings whose slot has not ended, soonest first: the page's

@@ -21,6 +21,8 @@ from ..validation import (
     booking_fields,
     date_param,
     json_object,
+    next_page,
+    page_params,
     optional_vehicle_id,
     path_id,
 )
@@ -102,6 +104,7 @@ async def complete_reservation(request: web.Request) -> web.Response:
 
 @routes.get("/reservations")
 async def list_reservations(request: web.Request) -> web.Response:
+    """The caller's reservations, newest first, a page at a time (`next` links the rest)."""
     upcoming = request.query.get("upcoming")
     if upcoming == "true":
         return await upcoming_reservations(request)
@@ -110,11 +113,18 @@ async def list_reservations(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status not in (None, "booked", "completed"):
         raise ValidationFailed("'status' must be 'booked' or 'completed'.")
-    reservations = await repository.reservations.list_reservations(
-        request.app[POOL], user_id=request[IDENTITY].user_id, status=status
+    limit, before = page_params(request)
+    rows = await repository.reservations.list_reservations(
+        request.app[POOL],
+        user_id=request[IDENTITY].user_id,
+        status=status,
+        limit=limit + 1,  # one more, to know whether another page follows
+        before=before,
     )
     tz = request.app[SETTINGS].tz
-    return json_response(reservations_json(reservations, tz))
+    return json_response(
+        reservations_json(rows[:limit], tz, next_link=next_page(request, rows, limit, "id"))
+    )
 
 
 async def upcoming_reservations(request: web.Request) -> web.Response:
@@ -124,7 +134,8 @@ async def upcoming_reservations(request: web.Request) -> web.Response:
     reservations = await repository.reservations.list_upcoming(
         request.app[POOL], user_id=request[IDENTITY].user_id
     )
-    return json_response(reservations_json(reservations, request.app[SETTINGS].tz))
+    # Short by nature (what has not ended yet): one answer, no next page.
+    return json_response(reservations_json(reservations, request.app[SETTINGS].tz, next_link=None))
 
 
 @routes.put(f"/reservations/{ID_PARAM}/check-in")

@@ -11,7 +11,15 @@ from ..errors import Forbidden
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..shapes import calendar_feed_json, new_token_json, tokens_json
-from ..validation import ID_PARAM, int_field, json_object, path_id, string_field
+from ..validation import (
+    ID_PARAM,
+    int_field,
+    json_object,
+    next_page,
+    page_params,
+    path_id,
+    string_field,
+)
 
 routes = web.RouteTableDef()
 
@@ -53,11 +61,15 @@ async def create_token(request: web.Request) -> web.Response:
 
 @routes.get("/me/tokens")
 async def list_tokens(request: web.Request) -> web.Response:
+    """The caller's tokens, newest first, a page at a time (`next` links the rest)."""
     tz = request.app[SETTINGS].tz
+    limit, before = page_params(request)
     tokens = await repository.credentials.list_tokens(
-        request.app[POOL], user_id=request[IDENTITY].user_id
+        request.app[POOL], user_id=request[IDENTITY].user_id, limit=limit + 1, before=before
     )
-    return json_response(tokens_json(tokens, tz))
+    return json_response(
+        tokens_json(tokens[:limit], tz, next_link=next_page(request, tokens, limit, "id"))
+    )
 
 
 @routes.delete(f"/me/tokens/{ID_PARAM}")
