@@ -211,11 +211,21 @@ _HTTP_CODES = {
 
 # Failures that mean "the database is unreachable right now", not "a bug".
 # TimeoutError comes from pool.acquire(timeout=...) and the pool's command_timeout.
+# OSError is a refused or reset connection.
 DATABASE_DOWN_ERRORS = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
+    # Shutting down, starting up or in recovery (CannotConnectNowError), or
+    # terminated by an administrator.
     asyncpg.exceptions.OperatorInterventionError,
+    # max_connections reached (TooManyConnectionsError), or out of memory or
+    # disk: PostgreSQL cannot serve this now.
+    asyncpg.exceptions.InsufficientResourcesError,
+    # A new connection refused at sign-on: a wrong password or pg_hba rule,
+    # or the database gone. Misconfiguration, but still no connection to use.
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,
+    asyncpg.exceptions.InvalidCatalogNameError,
     # A pooled connection PostgreSQL ended while idle can fail its next use with
     # these instead (MagicStack/asyncpg#1069): "connection is closed",
     # "cannot switch to state N; another operation is in progress".

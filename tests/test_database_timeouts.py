@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
 
 from server.db import POOL
-from tests.support import DRIVER1
+from tests.support import DRIVER1, DRIVER2, PASSWORD
 
 
 async def test_a_request_waits_for_a_pooled_connection_only_briefly(make_client, auth):
@@ -39,3 +44,40 @@ async def test_a_slow_statement_is_cancelled_by_the_database_itself(make_client,
         )
         assert waiting == 0
     assert (await client.get("/spots", headers=auth())).status == 200
+
+
+@contextlib.asynccontextmanager
+async def every_connection_taken(url: str) -> AsyncIterator[int]:
+    """Hold real connections until PostgreSQL refuses the next one (max_connections reached)."""
+    held: list[asyncpg.Connection] = []
+    try:
+        async with asyncio.timeout(60):  # a safety bound: max_connections is in the hundreds at most
+            while True:
+                try:
+                    held.append(await asyncpg.connect(url))
+                except asyncpg.TooManyConnectionsError:
+                    break
+        yield len(held)
+    finally:
+        await asyncio.gather(*(conn.close() for conn in held))
+
+
+async def test_with_max_connections_full_login_and_spots_answer_503_at_once(make_client, auth, reset_db):
+    client = await make_client()
+    pool = client.app[POOL]
+    async with contextlib.AsyncExitStack() as busy:
+        held = await busy.enter_async_context(every_connection_taken(reset_db))
+        assert held > 0
+        # The pool's open connections are busy too, so each request needs a new one.
+        while pool._pool.get_idle_size() > 0:  # asyncpg's pool, inside ours
+            await busy.enter_async_context(pool.acquire())
+        started = time.monotonic()
+        login = await client.post("/login", json={"email": DRIVER1, "password": PASSWORD})
+        spots = await client.get("/spots", headers=auth(DRIVER2))
+        elapsed = time.monotonic() - started
+        for response in (login, spots):
+            assert response.status == 503
+            assert (await response.json())["error"]["code"] == "database_unavailable"
+        # Refused at once, not after a timeout (a bound for a busy machine, not a target).
+        assert elapsed < 2.0
+    assert (await client.get("/spots", headers=auth(DRIVER2))).status == 200
