@@ -27,6 +27,7 @@ from .auth import (
 from .db import POOL, Pool
 from .errors import DATABASE_DOWN_ERRORS, Forbidden, Unauthorized
 from .hub import CLOSE_LOBBY_KEY, CLOSE_UNAUTHORIZED, HUB, Client, Hub, TooManySockets
+from .public_url import own_origin
 from .settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def check_origin(request: web.Request, allowed: tuple[str, ...]) -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return
-    if origin.rstrip("/") not in (f"{request.scheme}://{request.host}", *allowed):
+    if origin.rstrip("/") not in (own_origin(request), *allowed):
         raise Forbidden(f"WebSocket connections from origin {origin!r} are not allowed.")
 
 

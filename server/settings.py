@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
@@ -45,6 +46,9 @@ class Settings:
     jwt_ttl_seconds: int = 3600
     parking_timezone: str = "UTC"
     sweep_interval_seconds: float = 60.0
+    # The address users reach the server at (https://parking.example.com),
+    # for absolute links and the WebSocket origin check; None: see public_url.py.
+    public_url: str | None = None
     # Origins, besides the server's own, that may open WebSockets.
     allowed_origins: tuple[str, ...] = ()
     static_dir: Path = PROJECT_ROOT / "static"
@@ -122,6 +126,7 @@ class Settings:
             sweep_interval_seconds=read(
                 "SWEEP_INTERVAL_SECONDS", _positive_float, cls.sweep_interval_seconds
             ),
+            public_url=read("PUBLIC_URL", _public_url, None),
             allowed_origins=read("ALLOWED_ORIGINS", _origins, ()),
             http_idle_timeout_seconds=read(
                 "HTTP_IDLE_TIMEOUT_SECONDS", _positive_float, cls.http_idle_timeout_seconds
@@ -233,6 +238,17 @@ def _origins(raw: str) -> tuple[str, ...]:
         if not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} must start with http:// or https://")
     return origins
+
+
+def _public_url(raw: str) -> str:
+    parts = urlsplit(raw.rstrip("/"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// address, e.g. https://parking.example.com")
+    if parts.username is not None or parts.query or parts.fragment:
+        raise ValueError("must be a plain address: no user, query or fragment")
+    if parts.port == 0:  # reading .port also refuses a port that is not a number
+        raise ValueError("must not use port 0")
+    return parts.geturl()
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -8,6 +8,7 @@ from .. import lobby, repository
 from ..auth import IDENTITY, new_secret, secret_hash
 from ..db import POOL
 from ..errors import NotFound
+from ..public_url import link
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..slots import local_time
@@ -55,7 +56,7 @@ async def rotate_lobby_key(request: web.Request) -> web.Response:
     path = f"/lobby?key={key}"
     return json_response(
         {
-            "url": f"{request.scheme}://{request.host}{path}",
+            "url": link(request, path),
             "path": path,
             "created_at": local_time(created_at, request.app[SETTINGS].tz),
         },

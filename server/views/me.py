@@ -8,6 +8,7 @@ from .. import repository
 from ..auth import API_TOKEN_PREFIX, IDENTITY, new_secret, secret_hash
 from ..db import POOL
 from ..errors import Forbidden
+from ..public_url import link
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..shapes import calendar_feed_json, new_token_json, tokens_json
@@ -90,6 +91,6 @@ async def rotate_calendar_feed(request: web.Request) -> web.Response:
         request.app[POOL], user_id=user_id, key_hash=secret_hash(key)
     )
     path = f"/calendar/{key}.ics"
-    url = f"{request.scheme}://{request.host}{path}"
+    url = link(request, path)
     tz = request.app[SETTINGS].tz
     return json_response(calendar_feed_json(url, path, created_at, tz), status=201)
