@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import time
 import warnings
 from pathlib import Path
@@ -107,7 +109,44 @@ def _start(pgdata: Path) -> Any:
         ) from None
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     log.info("Starting embedded PostgreSQL in %s", pgdata)
+    # Under pgserver's own lock, which guards the same list in get_server and cleanup.
+    with pgserver.PostgresServer._lock:
+        _forget_dead_handles(pgdata)
     return pgserver.get_server(pgdata, cleanup_mode="stop")
+
+
+# pgserver stops its server when the last process in this list lets go. A
+# process killed -9 never lets go, so its pid stays, and a later graceful
+# stop of the process that adopted the server leaves it running forever.
+# The file is pgserver's own, undocumented (see docs/architecture.md);
+# tests/test_embedded_database.py fails if its shape changes.
+_HANDLES = ".handle_pids.json"
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    handles = pgdata / _HANDLES
+    if not handles.exists():
+        return
+    pids = json.loads(handles.read_text())
+    alive = [pid for pid in pids if _is_running(pid)]
+    if alive != pids:
+        log.warning(
+            "Adopting the embedded PostgreSQL in %s, left running by process %s, which ended "
+            "without stopping it; it stops with this one",
+            pgdata,
+            ", ".join(str(pid) for pid in pids if pid not in alive),
+        )
+        handles.write_text(json.dumps(alive))
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's
+        return True
+    return True
 
 
 EMBEDDED = web.AppKey("embedded", EmbeddedPostgres)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import sys
 
 import psutil
 
@@ -89,3 +91,60 @@ async def test_an_embedded_postgres_that_keeps_dying_is_reported_not_restarted(a
     finally:
         await client.close()
         await server.close()
+
+
+# Starts the embedded PostgreSQL as the app does, says so, and waits to be killed.
+_START_AND_WAIT = """
+import asyncio, sys
+from pathlib import Path
+from server.embedded import EmbeddedPostgres
+
+async def main():
+    await EmbeddedPostgres(Path(sys.argv[1])).start()
+    print("started", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_postgres_adopted_after_a_kill_9_stops_with_the_app_that_adopted_it(
+    aiohttp_server, aiohttp_client, caplog
+):
+    caplog.set_level("WARNING", logger="server.embedded")
+    pgdata = PROJECT_ROOT / ".data" / "test-embedded-adopted"
+    shutil.rmtree(pgdata, ignore_errors=True)
+    crashed = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _START_AND_WAIT, str(pgdata), cwd=PROJECT_ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        async with asyncio.timeout(60):
+            assert await crashed.stdout.readline() == b"started\n"
+        # pgserver's record of who holds the server: the adoption fix relies on its shape.
+        assert json.loads((pgdata / ".handle_pids.json").read_text()) == [crashed.pid]
+        crashed.kill()  # as kill -9 would: nothing stops the postmaster
+        await crashed.wait()
+        assert _postgres_running_on(pgdata)
+
+        app = create_app(Settings(database_url=None, embedded_pgdata=pgdata, jwt_secret="x" * 64))
+        server = await aiohttp_server(app)
+        client = await aiohttp_client(server)
+        try:
+            assert (await client.get("/readyz")).status == 200
+        finally:
+            await client.close()
+            await server.close()
+        assert not _postgres_running_on(pgdata)
+        assert any(f"left running by process {crashed.pid}" in m for m in caplog.messages)
+    finally:
+        if crashed.returncode is None:
+            crashed.kill()
+            await crashed.wait()
+        _stop_postgres_on(pgdata)
+
+
+def _stop_postgres_on(pgdata) -> None:
+    """Leave no server behind, whatever the test's outcome."""
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if proc.info["name"] == "postgres" and str(pgdata) in (proc.info["cmdline"] or []):
+            proc.terminate()
