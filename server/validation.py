@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -88,6 +89,36 @@ def string_field(
     return value
 
 
+# Letters that render as nothing (Hangul fillers, the blank Braille pattern).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(char: str) -> bool:
+    # Letters, numbers, punctuation and symbols; not spaces, marks alone or formats.
+    return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LETTERS
+
+
+def visible_text_field(
+    body: dict[str, Any], name: str, *, max_length: int, label: str | None = None
+) -> str:
+    """A string_field that people read: with a visible character, trimmed, no invisible tricks.
+
+    Format characters (Unicode Cf: bidi controls such as U+202E, zero-width
+    spaces and joiners, U+FEFF) are removed: they can hide text or reorder
+    what is shown beside them. Control characters (ESC sequences among them)
+    are refused: no name, plate or reason has one, and a terminal or a
+    spreadsheet would act on it.
+    """
+    label = label or name
+    raw = string_field(body, name, max_length=max_length, label=label)
+    if any(unicodedata.category(c) == "Cc" for c in raw):
+        raise ValidationFailed(f"'{label}' must not contain control characters.")
+    text = "".join(c for c in raw if unicodedata.category(c) != "Cf").strip()
+    if not any(_visible(c) for c in text):
+        raise ValidationFailed(f"'{label}' must contain at least one visible character.")
+    return text
+
+
 # The attendant's reasons (a release, a closure); the tables' CHECKs say the same.
 # GET /lot tells the browser these limits, so its forms agree with them.
 MAX_REASON = 200
@@ -99,7 +130,7 @@ MIN_FLOOR, MAX_FLOOR = -20, 200
 
 def reason_field(body: dict[str, Any]) -> str:
     """The attendant's 'reason', as their drivers will read it."""
-    return string_field(body, "reason", max_length=MAX_REASON).strip()
+    return visible_text_field(body, "reason", max_length=MAX_REASON)
 
 
 def int_field(
@@ -248,13 +279,13 @@ def any_spot_fields(body: dict[str, Any], tz: ZoneInfo, *, now: datetime) -> dic
 def guest_fields(body: dict[str, Any]) -> dict[str, str]:
     """A walk-in's 'guest': {name, licence_plate}, as repository.reservations.book takes them."""
     guest = object_field(body, "guest")
-    name = string_field(guest, "name", max_length=MAX_GUEST_NAME, label="guest.name")
+    name = visible_text_field(guest, "name", max_length=MAX_GUEST_NAME, label="guest.name")
     # Plates are read off cars: one spelling, whatever the attendant typed.
     plate = spelled_plate(
-        string_field(guest, "licence_plate", label="guest.licence_plate"),
+        visible_text_field(guest, "licence_plate", max_length=1024, label="guest.licence_plate"),
         label="guest.licence_plate",
     )
-    return {"guest_name": name.strip(), "licence_plate": plate}
+    return {"guest_name": name, "licence_plate": plate}
 
 
 # Pages of a list (GET /reservations, GET /me/tokens): `limit` rows, newest
