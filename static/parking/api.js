@@ -91,6 +91,9 @@ export function createApi({ getToken, onUnauthorized }) {
     getRules: () => request('GET', '/rules'),
     // A new secret URL of the caller's calendar feed, {url, path, created_at}; the previous one stops working.
     createCalendarFeed: () => request('POST', '/me/calendar'),
+    // A page of the caller's API tokens, {tokens, next}: `next` is the link to older ones, or null.
+    listApiTokens: (page = '/me/tokens') => request('GET', page),
+    revokeApiToken: (tokenId) => request('DELETE', `/me/tokens/${tokenId}`),
     // Occupancy by hour of day over the server's default range (the lot's last 30 days).
     getStats: () => request('GET', '/stats'),
     exportHistory: () => download('/reservations/export.csv', DEFAULT_EXPORT_FILENAME),

@@ -1,6 +1,7 @@
 // Entry point of the Vue parking island: mount(el, options) returns its handle, {selectDate, unmount}.
 import { createApp } from 'vue';
 import { createApi } from './api.js';
+import { createApiTokens } from './apiTokens.js';
 import { createArrivals } from './arrivals.js';
 import { createCalendarFeed } from './calendarFeed.js';
 import { createDesk } from './desk.js';
@@ -70,6 +71,7 @@ export function mount(el, options) {
   const vehicles = admin ? null : createVehicles({ api });
   const timezone = () => store.state.timezone ?? store.state.calendar?.timezone;
   const gate = admin ? createGate({ api, timezone, onChange: stats.refreshSoon }) : null;
+  const apiTokens = createApiTokens({ api });
   const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
   const waitlist = createWaitlist({ api, store, admin });
 
@@ -149,8 +151,11 @@ export function mount(el, options) {
   resync();
   myBookings?.refresh();
   stats.refresh();
+  apiTokens.load();
 
-  const app = createApp(ParkingGrid, { store, stats, arrivals, desk, calendarFeed, waitlist, gate, vehicles, myBookings });
+  const app = createApp(ParkingGrid, {
+    store, stats, arrivals, desk, calendarFeed, waitlist, gate, vehicles, myBookings, apiTokens,
+  });
   app.mount(el);
 
   function unmount() {

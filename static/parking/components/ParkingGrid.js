@@ -1,8 +1,9 @@
 // The island's root: a message bar, the lot's timezone, a spots × time-slots table with
 // "I've arrived" under the driver's own cells, the release dialog, the occupancy chart,
-// the calendar link, the driver's vehicles and the history download. For the attendant (a
-// desk is given) the table is the board, with gate mode above it, its cell menu and the
-// attendant's desk.
+// the calendar link, the driver's vehicles, the API tokens and the history download. For the
+// attendant (a desk is given) the table is the board, with gate mode above it, its cell menu
+// and the attendant's desk.
+import { ApiTokens } from './ApiTokens.js';
 import { ArrivalControl } from './ArrivalControl.js';
 import { AttendantDesk } from './AttendantDesk.js';
 import { CalendarLink } from './CalendarLink.js';
@@ -21,6 +22,7 @@ const PHONE = window.matchMedia('(max-width: 700px)');
 
 export const ParkingGrid = {
   components: {
+    ApiTokens,
     ArrivalControl,
     AttendantDesk,
     CalendarLink,
@@ -44,6 +46,7 @@ export const ParkingGrid = {
     gate: { type: Object, default: null }, // the attendant's gate mode
     vehicles: { type: Object, default: null }, // a driver's
     myBookings: { type: Object, default: null }, // a driver's
+    apiTokens: { type: Object, required: true },
   },
   // My bookings come first on phones, where the grid is a long list of cards; on wider
   // screens they follow the grid, so a list that grows as the driver books never moves
@@ -203,6 +206,8 @@ export const ParkingGrid = {
       <CalendarLink v-if="calendarFeed" :feed="calendarFeed" :store="store" />
 
       <MyVehicles v-if="vehicles" :vehicles="vehicles" />
+
+      <ApiTokens :tokens="apiTokens" :store="store" />
 
       <div class="parking-actions">
         <button
