@@ -74,3 +74,13 @@ async def test_the_limit_is_a_setting(make_client, auth, spot_ids):
     client = await make_client(booking_writes_per_minute=2)
     responses = [await client.put(f"/reservations/{n}/complete", headers=auth(DRIVER1)) for n in (1, 2, 3)]
     assert [r.status for r in responses] == [404, 404, 429]
+
+
+async def test_starting_and_stopping_a_series_count_as_booking_writes(client, auth, spot_ids):
+    for response in await asyncio.gather(*writes(client, auth(DRIVER1), spot_ids, LIMIT)):
+        assert response.status != 429
+    series = {"weekdays": [1], "slot": 0, "from": str(tomorrow()), "until": str(tomorrow() + timedelta(days=14))}
+    started = await client.post("/reservations/series", json=series, headers=auth(DRIVER1))
+    assert started.status == 429 and (await started.json())["error"]["code"] == "too_many_requests"
+    stopped = await client.delete("/reservations/series/1", headers=auth(DRIVER1))
+    assert stopped.status == 429

@@ -24,11 +24,13 @@ from ..validation import (
     json_object,
     path_id,
 )
+from ..write_limit import booking_write
 
 routes = web.RouteTableDef()
 
 
 @routes.post("/reservations/series")
+@booking_write
 async def create_series(request: web.Request) -> web.Response:
     """Record the series, book its dates inside the horizon now; the sweeper books the rest."""
     settings = request.app[SETTINGS]
@@ -98,6 +100,7 @@ async def get_series(request: web.Request) -> web.Response:
 
 
 @routes.delete(f"/reservations/series/{ID_PARAM}")
+@booking_write
 async def stop_series(request: web.Request) -> web.Response:
     """Stop it: no more dates are booked, and its bookings that have not started are released."""
     released = await repository.series.stop_series(
