@@ -25,6 +25,7 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
     "waitlist.changed": ("type", "start_time", "end_time"),
     "rules.changed": (
         "type", "max_upcoming_per_driver", "booking_horizon_days", "no_show_grace_minutes",
+        "reminder_minutes_before",
     ),
 }
 # Events that change what the lobby board shows (its free spots per slot).

@@ -93,7 +93,9 @@ async def _reset(url: str) -> None:
         await conn.execute(
             """
             TRUNCATE waitlist_entries, reservations, closures, login_attempts, vehicles, lobby_screen,
-                reservation_series, series_occurrences, booking_writes, api_tokens RESTART IDENTITY;
+                reservation_series, series_occurrences, booking_writes, api_tokens,
+                notifications, deliveries, webhook_endpoints, monthly_summaries,
+                notification_settings RESTART IDENTITY;
             DELETE FROM spots WHERE spot_number > 5;
             UPDATE spots SET floor_number = CASE WHEN spot_number <= 3 THEN 1 ELSE 2 END,
                              type = CASE WHEN spot_number = 1 THEN 'handicap' ELSE 'regular' END;
@@ -101,7 +103,8 @@ async def _reset(url: str) -> None:
             WHERE email NOT IN ('driver1@parking.com', 'driver2@parking.com', 'admin@parking.com');
             UPDATE users SET role = CASE WHEN email = 'admin@parking.com' THEN 'admin' ELSE 'driver' END;
             UPDATE lot_rules SET max_upcoming_per_driver = NULL, booking_horizon_days = 30,
-                                 no_show_grace_minutes = 0, updated_by = NULL;
+                                 no_show_grace_minutes = 0, reminder_minutes_before = 30,
+                                 updated_by = NULL;
             """
         )
     finally:

@@ -19,7 +19,12 @@ from tests.support import (
     tomorrow,
 )
 
-DEFAULTS = {"max_upcoming_per_driver": None, "booking_horizon_days": 30, "no_show_grace_minutes": 0}
+DEFAULTS = {
+    "max_upcoming_per_driver": None,
+    "booking_horizon_days": 30,
+    "no_show_grace_minutes": 0,
+    "reminder_minutes_before": 30,
+}
 
 
 async def test_anyone_signed_in_reads_the_rules_and_only_the_attendant_changes_them(client, auth):
@@ -35,7 +40,9 @@ async def test_anyone_signed_in_reads_the_rules_and_only_the_attendant_changes_t
     both = await client.put(
         "/admin/rules", json={"booking_horizon_days": 7, "no_show_grace_minutes": 20}, headers=auth(ADMIN)
     )
-    assert await both.json() == {"max_upcoming_per_driver": 3, "booking_horizon_days": 7, "no_show_grace_minutes": 20}
+    assert await both.json() == {
+        **DEFAULTS, "max_upcoming_per_driver": 3, "booking_horizon_days": 7, "no_show_grace_minutes": 20
+    }
     unlimited = await client.put("/admin/rules", json={"max_upcoming_per_driver": None}, headers=auth(ADMIN))
     assert (await unlimited.json())["max_upcoming_per_driver"] is None
 
@@ -53,6 +60,8 @@ async def test_anyone_signed_in_reads_the_rules_and_only_the_attendant_changes_t
         ({"no_show_grace_minutes": 241}, "'no_show_grace_minutes'"),
         ({"no_show_grace_minutes": True}, "'no_show_grace_minutes' must be an integer"),
         ({"booking_horizon_days": 10, "no_show_grace_minutes": 999}, "'no_show_grace_minutes'"),
+        ({"reminder_minutes_before": -1}, "'reminder_minutes_before' must be between 0 and 1440"),
+        ({"reminder_minutes_before": 1441}, "'reminder_minutes_before'"),
         ({"max_upcoming": 3}, "Unknown rule 'max_upcoming'"),
         ({}, "Send at least one of"),
     ],

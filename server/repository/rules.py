@@ -6,7 +6,9 @@ from typing import Any
 
 from ..db import Db
 
-_RULES = "max_upcoming_per_driver, booking_horizon_days, no_show_grace_minutes"
+_RULES = (
+    "max_upcoming_per_driver, booking_horizon_days, no_show_grace_minutes, reminder_minutes_before"
+)
 
 GET_RULES = f"SELECT {_RULES} FROM lot_rules"
 
@@ -19,6 +21,7 @@ UPDATE lot_rules
 SET max_upcoming_per_driver = CASE WHEN $1 THEN $2 ELSE max_upcoming_per_driver END,
     booking_horizon_days = COALESCE($3, booking_horizon_days),
     no_show_grace_minutes = COALESCE($4, no_show_grace_minutes),
+    reminder_minutes_before = COALESCE($6, reminder_minutes_before),
     updated_at = now(),
     updated_by = $5
 RETURNING {_RULES}
@@ -30,7 +33,7 @@ async def get_rules(db: Db) -> dict[str, Any]:
 
 
 async def update_rules(db: Db, *, changes: dict[str, Any], updated_by: int) -> dict[str, Any]:
-    """Apply the validated `changes` (a subset of the three rules); return all of them."""
+    """Apply the validated `changes` (a subset of the rules); return all of them."""
     row = await db.fetchrow(
         UPDATE_RULES,
         "max_upcoming_per_driver" in changes,
@@ -38,5 +41,6 @@ async def update_rules(db: Db, *, changes: dict[str, Any], updated_by: int) -> d
         changes.get("booking_horizon_days"),
         changes.get("no_show_grace_minutes"),
         updated_by,
+        changes.get("reminder_minutes_before"),
     )
     return dict(row)

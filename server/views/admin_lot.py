@@ -109,6 +109,8 @@ RULE_RANGES = {
     "max_upcoming_per_driver": (1, 100, True),
     "booking_horizon_days": (1, 365, False),
     "no_show_grace_minutes": (0, 240, False),
+    # 0: no reminders.
+    "reminder_minutes_before": (0, 1440, False),
 }
 
 
