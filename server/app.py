@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -19,11 +20,13 @@ from .auth import (
 )
 from .csv_export import EXPORTS_IN_FLIGHT, ExportsInFlight
 from .drain import CLOSE_REASON, DRAIN, Drain
+from .dispatcher import DELIVERIES_DUE, Dispatcher
 from .embedded import EMBEDDED
 from .errors import error_middleware
 from .hub import HUB, Hub
 from .listener import EventListener
 from .lobby import LOBBY_FEED, LobbyFeed
+from .mailer import Mailer
 from .login import (
     LOGIN_THROTTLE,
     PASSWORD_AUTHENTICATOR,
@@ -39,18 +42,23 @@ from .sweeper import Sweeper
 from .views import (
     admin_board,
     admin_lot,
+    admin_notifications,
     calendar,
     drivers,
     gate,
     lobby,
     me,
+    notifications,
     reports,
     series,
     session,
     vehicles,
     waitlist,
 )
+from .webhooks import WebhookSender
 from .write_limit import BOOKING_WRITE_LIMIT, BookingWriteLimit
+
+log = logging.getLogger(__name__)
 
 # Every JSON body this API accepts is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -94,9 +102,10 @@ def create_app(settings: Settings) -> web.Application:
     app[ical.RENDERED_FEEDS] = ical.RenderedFeeds(calendar.RENDERED_FEEDS_BYTES)
     app[HUB] = Hub(settings.max_sockets_per_user, settings.max_sockets_per_admin)
     app_metrics.websockets.set_function(app[HUB].__len__)
+    app[DELIVERIES_DUE] = asyncio.Event()
 
     # Started in this order, stopped in reverse.
-    app.cleanup_ctx.extend([_database, _event_listener, _sweeper])
+    app.cleanup_ctx.extend([_database, _event_listener, _sweeper, _dispatcher])
     # Sockets must close before aiohttp waits for handlers to finish on shutdown.
     app.on_shutdown.append(_close_sockets)
     for module in (
@@ -105,10 +114,12 @@ def create_app(settings: Settings) -> web.Application:
         series,
         reports,
         me,
+        notifications,
         vehicles,
         calendar,
         admin_board,
         admin_lot,
+        admin_notifications,
         gate,
         lobby,
         waitlist,
@@ -148,7 +159,13 @@ async def _event_listener(app: web.Application) -> AsyncIterator[None]:
     feed = LobbyFeed(app[db.POOL], app[HUB], app[SETTINGS].tz)
     app[LOBBY_FEED] = feed
     listener = EventListener(
-        app[db.DATABASE_URL], app[HUB], app[IDENTITIES], feed, metrics=app[METRICS]
+        app[db.DATABASE_URL],
+        app[HUB],
+        app[IDENTITIES],
+        feed,
+        metrics=app[METRICS],
+        deliveries_due=app[DELIVERIES_DUE],
+        tz=app[SETTINGS].tz,
     )
     task = asyncio.create_task(listener.run(), name="event-listener")
     try:
@@ -174,6 +191,38 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
     # A sweep under way commits; the next does not start.
     sweeper.stop()
     await app[DRAIN].finish(task)
+
+
+async def _dispatcher(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    mailer = None
+    if settings.smtp_host is None:
+        log.info("Mail is off (SMTP_HOST is unset): notifications reach the inbox only")
+    else:
+        mailer = Mailer(settings)
+        log.info(
+            "Mail goes through %s:%d (%s) from %s",
+            settings.smtp_host, settings.smtp_port, settings.smtp_tls, settings.mail_from,
+        )  # fmt: skip
+    webhooks = WebhookSender()
+    dispatcher = Dispatcher(
+        app[db.POOL],
+        mailer=mailer,
+        webhooks=webhooks,
+        wake=app[DELIVERIES_DUE],
+        tz=settings.tz,
+        mail_from=settings.mail_from,
+        base_url=settings.base_url,
+        concurrency=settings.delivery_concurrency,
+        poll_seconds=settings.delivery_poll_seconds,
+        retry_scale=settings.delivery_retry_scale,
+    )
+    task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+    try:
+        yield
+    finally:
+        await _stop(task)
+        await webhooks.close()
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -18,6 +18,15 @@ class DatabaseStartupError(RuntimeError):
     """The database could not be made ready; the message says why."""
 
 
+class DeliveryFailed(Exception):
+    """A mail or webhook call did not go through; permanent ones are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.status = status
+
+
 class ApiError(Exception):
     """An error the client should see: HTTP status, stable code, human message."""
 
@@ -91,6 +100,10 @@ class VehicleNotFound(NotFound):
 
 class SeriesNotFound(NotFound):
     code = "series_not_found"
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
 
 
 class SlotTaken(ApiError):

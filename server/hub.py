@@ -97,6 +97,10 @@ class Hub:
                 deliveries.append((ws, text))
         self._send_all(deliveries)
 
+    def send_to_user(self, user_id: int, text: str) -> None:
+        """Send a message to one user's own sockets, and nobody else's."""
+        self._send_all([(ws, text) for ws, client in self._clients.items() if client.user_id == user_id])
+
     def broadcast(self, text: str) -> None:
         """Send the same message to every socket, e.g. resync."""
         self._send_all([(ws, text) for ws in (*self._clients, *self._lobby)])

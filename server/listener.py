@@ -7,10 +7,11 @@ import json
 import logging
 import random
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from . import events, repository
+from . import events, notices, repository
 from .auth import Identities
 from .hub import RESYNC, Hub
 from .lobby import LobbyFeed
@@ -35,6 +36,8 @@ class EventListener:
         identities: Identities,
         lobby: LobbyFeed | None = None,
         *,
+        deliveries_due: asyncio.Event | None = None,
+        tz: ZoneInfo = ZoneInfo("UTC"),
         ping_interval: float = 10.0,
         max_backoff: float = 30.0,
         metrics: Metrics | None = None,
@@ -44,6 +47,8 @@ class EventListener:
         self._hub = hub
         self._identities = identities
         self._lobby = lobby
+        self._deliveries_due = deliveries_due
+        self._tz = tz
         self._ping_interval = ping_interval
         self._max_backoff = max_backoff
         self.listening = asyncio.Event()
@@ -79,6 +84,7 @@ class EventListener:
                     self._hub.broadcast(RESYNC)
                     if self._lobby is not None:
                         self._lobby.changed()
+                    self._wake_dispatcher()
                 connected_before = True
                 await self._watch(conn, lost)
                 log.warning("LISTEN connection closed by the server")
@@ -92,7 +98,14 @@ class EventListener:
 
     def _forward(self, conn: object, pid: int, channel: str, payload: str) -> None:
         event: dict[str, Any] = json.loads(payload)
-        if event["type"] == "user.changed":
+        # A change that queued deliveries is published in the same transaction.
+        self._wake_dispatcher()
+        if event["type"] == "notification.created":
+            # For the driver's own sockets only, the attendant's included.
+            notification = notices.notification_json(event["notification"], self._tz)
+            message = json.dumps({"type": "notification.created", "notification": notification})
+            self._hub.send_to_user(event["user_id"], message)
+        elif event["type"] == "user.changed":
             self._user_changed(event["user_id"], event["role"])
         elif event["type"] == "token.revoked":
             self._hub.disconnect_token(event["token_id"])
@@ -104,6 +117,10 @@ class EventListener:
             self._metrics.events.inc()
             if audiences.lobby and self._lobby is not None:
                 self._lobby.changed()
+
+    def _wake_dispatcher(self) -> None:
+        if self._deliveries_due is not None:
+            self._deliveries_due.set()
 
     def _user_changed(self, user_id: int, role: str | None) -> None:
         """A user was deleted or their role changed: nothing of theirs may outlive it."""

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
-_SECRET_NAMES = frozenset({"DATABASE_URL", "JWT_SECRET", "METRICS_TOKEN"})
+_SECRET_NAMES = frozenset({"DATABASE_URL", "JWT_SECRET", "METRICS_TOKEN", "SMTP_PASSWORD"})
+SMTP_TLS_MODES = ("starttls", "tls", "none")
 
 
 # Variables an older version read, and why they are ignored now.
@@ -92,6 +94,23 @@ class Settings:
     # Booking writes (book, release, check-in) one driver may make a minute,
     # counted across every server; the attendant is exempt (write_limit.py).
     booking_writes_per_minute: int = 30
+    # Mail (dispatcher.py). None: no mail is sent; the inbox still fills.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_tls: str = "starttls"
+    mail_from: str = "Smart Parking <parking@localhost>"
+    # Deliveries (mail and webhooks) in flight at once in this process.
+    delivery_concurrency: int = 20
+    # The dispatcher looks for due deliveries this often even without an event.
+    delivery_poll_seconds: float = 5.0
+    # Tests shrink the retry schedule (dispatcher.RETRY_DELAYS) by this factor.
+    delivery_retry_scale: float = 1.0
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -151,6 +170,12 @@ class Settings:
             booking_writes_per_minute=read(
                 "BOOKING_WRITES_PER_MINUTE", _positive_int, cls.booking_writes_per_minute
             ),
+            smtp_host=read("SMTP_HOST", str, None),
+            smtp_port=read("SMTP_PORT", _port, cls.smtp_port),
+            smtp_username=read("SMTP_USERNAME", str, None),
+            smtp_password=read("SMTP_PASSWORD", str, None),
+            smtp_tls=read("SMTP_TLS", _smtp_tls, cls.smtp_tls),
+            mail_from=read("MAIL_FROM", _mail_from, cls.mail_from),
         )
 
 
@@ -249,6 +274,20 @@ def _public_url(raw: str) -> str:
     if parts.port == 0:  # reading .port also refuses a port that is not a number
         raise ValueError("must not use port 0")
     return parts.geturl()
+
+
+def _smtp_tls(raw: str) -> str:
+    if raw.lower() not in SMTP_TLS_MODES:
+        raise ValueError(f"must be one of {', '.join(SMTP_TLS_MODES)}")
+    return raw.lower()
+
+
+def _mail_from(raw: str) -> str:
+    _, address = parseaddr(raw)
+    if "@" not in address:
+        raise ValueError("must be an address such as Smart Parking <parking@example.com>")
+    return raw
+
 
 
 SETTINGS = web.AppKey("settings", Settings)

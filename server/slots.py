@@ -148,6 +148,18 @@ def a_year_after(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
+def month_bounds(month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants of local midnight on the 1st of `month` and on the 1st of the next."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return day_bounds(first, tz)[0], day_bounds(following, tz)[0]
+
+
+def previous_month(day: date) -> date:
+    """The 1st of the month before the one `day` is in."""
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
 def today(tz: ZoneInfo) -> date:
     return datetime.now(tz).date()
 

@@ -1,4 +1,4 @@
-"""The sweeper: each interval, releases no-shows and ended bookings, ends lines, books series."""
+"""The sweeper: releases stale bookings, ends lines, books series, queues reminders and summaries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import repository
+from . import repository, slots
 from .db import Db
 from .metrics import Metrics
 
@@ -45,6 +45,9 @@ class _Pass:
         return asyncio.get_running_loop().time() >= self.deadline
 
 UTC_ZONE = ZoneInfo("UTC")
+
+# How long a driver's inbox keeps a notification, and the outbox a finished delivery.
+NOTIFICATIONS_KEPT = timedelta(days=90)
 
 
 class Sweeper:
@@ -115,6 +118,9 @@ class Sweeper:
             # A line whose slot has ended is over.
             ("ending the lines of ended slots", lambda: repository.waitlist.expire_ended(self._pool)),
             ("booking weekly series' due dates", self.book_due_occurrences),
+            ("queueing reminders", self.queue_reminders),
+            ("queueing monthly summaries", self.queue_monthly_summaries),
+            ("forgetting old notifications", self.forget_old_notifications),
         ]
         if (window := self._login_window) is not None:
             # Housekeeping: failed sign-ins whose window has ended count for nothing.
@@ -158,6 +164,31 @@ class Sweeper:
         if decided:
             log.info("Booked or refused %d due date(s) of weekly series", decided)
         return decided
+
+    async def queue_reminders(self) -> int:
+        """Reminders now due; the database's unique key sends each once, whoever sweeps."""
+        queued = await repository.notifications.queue_reminders(self._pool)
+        if queued:
+            log.info("Queued %d booking reminder(s)", queued)
+        return queued
+
+    async def queue_monthly_summaries(self) -> int:
+        """On the 1st (in the lot's zone), last month's summaries not yet queued."""
+        today = slots.today(self._tz)
+        if today.day != 1:
+            return 0
+        month = slots.previous_month(today)
+        start, end = slots.month_bounds(month, self._tz)
+        queued = await repository.notifications.queue_monthly_summaries(
+            self._pool, month=month, start=start, end=end
+        )
+        if queued:
+            log.info("Queued %d monthly summaries for %s", queued, f"{month:%Y-%m}")
+        return queued
+
+    async def forget_old_notifications(self) -> None:
+        await repository.notifications.forget_old(self._pool, older_than=NOTIFICATIONS_KEPT)
+        await repository.deliveries.forget_finished(self._pool, older_than=NOTIFICATIONS_KEPT)
 
     async def run(self) -> None:
         while not self._stopping.is_set():

@@ -183,6 +183,15 @@ test_fuzz_list_series = fuzz("listSeries", max_examples=5)
 test_fuzz_get_series = fuzz("getSeries", max_examples=30)
 test_fuzz_stop_series = fuzz("stopSeries", max_examples=30)
 test_fuzz_get_service_worker = fuzz("getServiceWorker", max_examples=3)
+test_fuzz_list_notifications = fuzz("listNotifications")
+test_fuzz_mark_notifications_read = fuzz("markNotificationsRead", max_examples=30)
+test_fuzz_get_notification_settings = fuzz("getNotificationSettings", max_examples=5)
+test_fuzz_put_notification_settings = fuzz("putNotificationSettings", max_examples=30)
+test_fuzz_create_webhook = fuzz("createWebhook", as_admin=True, max_examples=50)
+test_fuzz_list_webhooks = fuzz("listWebhooks", as_admin=True, max_examples=5)
+test_fuzz_delete_webhook = fuzz("deleteWebhook", as_admin=True, max_examples=30)
+test_fuzz_list_webhook_deliveries = fuzz("listWebhookDeliveries", as_admin=True, max_examples=30)
+test_fuzz_queue_monthly_summary = fuzz("queueMonthlySummary", as_admin=True, max_examples=30)
 
 
 def test_every_documented_operation_but_the_websocket_is_fuzzed():

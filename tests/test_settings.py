@@ -47,11 +47,38 @@ def test_values_are_read_and_converted():
         ("SWEEP_INTERVAL_SECONDS", "soon"),
         ("ALLOWED_ORIGINS", "parking.example.com"),
         ("BOOKING_WRITES_PER_MINUTE", "0"),
+        ("SMTP_PORT", "0"),
+        ("SMTP_TLS", "ssl"),
+        ("MAIL_FROM", "nobody"),
+        ("PUBLIC_URL", "parking.example.com"),
     ],
 )
 def test_a_bad_value_names_its_variable(name, value):
     with pytest.raises(SettingsError, match=f"^{name}="):
         Settings.from_env({name: value})
+
+
+def test_mail_is_off_until_smtp_host_is_set_and_the_rest_has_defaults():
+    settings = Settings.from_env({})
+    assert settings.smtp_host is None
+    assert (settings.smtp_port, settings.smtp_tls) == (587, "starttls")
+    assert settings.base_url == "http://127.0.0.1:8080"
+    configured = Settings.from_env(
+        {
+            "SMTP_HOST": "mail.example.com",
+            "SMTP_PORT": "2525",
+            "SMTP_TLS": "none",
+            "SMTP_USERNAME": "parking",
+            "SMTP_PASSWORD": "s3cret-password",
+            "MAIL_FROM": "Lot <lot@example.com>",
+            "PUBLIC_URL": "https://parking.example.com/",
+        }
+    )
+    assert (configured.smtp_host, configured.smtp_port, configured.smtp_tls) == (
+        "mail.example.com", 2525, "none",
+    )
+    assert configured.base_url == "https://parking.example.com"
+    assert "s3cret-password" not in repr(configured)
 
 
 def test_a_short_jwt_secret_is_refused_without_echoing_it():
