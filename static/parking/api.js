@@ -94,6 +94,10 @@ export function createApi({ getToken, onUnauthorized }) {
     // A page of the caller's API tokens, {tokens, next}: `next` is the link to older ones, or null.
     listApiTokens: (page = '/me/tokens') => request('GET', page),
     revokeApiToken: (tokenId) => request('DELETE', `/me/tokens/${tokenId}`),
+    // The caller's inbox, newest first: {notifications, unread_count}.
+    listNotifications: () => request('GET', '/me/notifications'),
+    // Marks read up to this id; answers {unread_count}.
+    markNotificationsRead: (upTo) => request('POST', '/me/notifications/read', { up_to: upTo }),
     // Occupancy by hour of day over the server's default range (the lot's last 30 days).
     getStats: () => request('GET', '/stats'),
     exportHistory: () => download('/reservations/export.csv', DEFAULT_EXPORT_FILENAME),
@@ -130,6 +134,8 @@ export function createApi({ getToken, onUnauthorized }) {
     deleteClosure: (closureId) => request('DELETE', `/admin/closures/${closureId}`),
     addSpot: ({ spotNumber, floorNumber, type }) =>
       request('POST', '/admin/spots', { spot_number: spotNumber, floor_number: floorNumber, type }),
+    // Webhook endpoints, and their failed deliveries in all (failed_deliveries).
+    listWebhooks: () => request('GET', '/admin/webhooks'),
     // Everyone's reservations over the server's default range: the last 30 days.
     exportAll: () => download('/admin/reservations/export.csv', DEFAULT_ADMIN_EXPORT_FILENAME),
     // At the gate: every holder of the plate today, their booking now and next, the free spots.

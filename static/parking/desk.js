@@ -26,6 +26,7 @@ export function createDesk({ api, store, onChange = () => {} }) {
     lobbyUrl: null, // the lobby screen's link made in this page, or null
     lobbyBusy: false,
     lobbyError: null,
+    failedDeliveries: null, // webhook calls that failed for good, in all; null until read
   });
 
   const timezone = () => store.state.timezone;
@@ -45,6 +46,15 @@ export function createDesk({ api, store, onChange = () => {} }) {
       state.closuresFailed = false;
     } catch {
       state.closuresFailed = true;
+    }
+  }
+
+  // Integration: failed webhook deliveries, counted on the desk (GET /admin/webhooks lists them).
+  async function loadFailedDeliveries() {
+    try {
+      state.failedDeliveries = (await api.listWebhooks()).failed_deliveries;
+    } catch {
+      state.failedDeliveries = null;
     }
   }
 
@@ -218,6 +228,7 @@ export function createDesk({ api, store, onChange = () => {} }) {
     loadClosures,
     loadActions,
     makeLobbyLink,
+    loadFailedDeliveries,
     openCellMenu,
     closeCellMenu,
     bookFor,

@@ -20,6 +20,11 @@ export function formatWindow(start, end, timeZone) {
     : `${startDay} ${startClock} – ${endDay} ${endClock}`;
 }
 
+// "Tue 24 Nov, 08:00": when something happened.
+export function formatWhen(instant, timeZone) {
+  return `${formatDay(instant, timeZone)}, ${formatClock(instant, timeZone)}`;
+}
+
 // Who holds a cell, as the attendant's board names them: a driver, or a walk-in's plate.
 export function holderName(holder) {
   return holder.user_id === undefined ? holder.licence_plate : holder.display_name;

@@ -7,6 +7,7 @@ import { createCalendarFeed } from './calendarFeed.js';
 import { createDesk } from './desk.js';
 import { createEventHandler } from './events.js';
 import { createGate } from './gate.js';
+import { createInbox } from './inbox.js';
 import { createMyBookings } from './myBookings.js';
 import { connectSocket } from './socket.js';
 import { createStatsStore } from './stats.js';
@@ -72,6 +73,8 @@ export function mount(el, options) {
   const timezone = () => store.state.timezone ?? store.state.calendar?.timezone;
   const gate = admin ? createGate({ api, timezone, onChange: stats.refreshSoon }) : null;
   const apiTokens = createApiTokens({ api });
+  // Integration: the driver's bell; notification.created comes to their own sockets only.
+  const inbox = admin ? null : createInbox({ api });
   const applyEvent = createEventHandler({ store, onChange: stats.refreshSoon });
   const waitlist = createWaitlist({ api, store, admin });
 
@@ -122,6 +125,8 @@ export function mount(el, options) {
       waitlist.load();
       desk?.loadActions();
       myBookings?.refresh();
+      desk?.loadFailedDeliveries();
+      inbox?.load();
       if (await resync()) {
         store.resumeLiveUpdates();
       }
@@ -132,6 +137,8 @@ export function mount(el, options) {
       if (event.type === 'rules.changed') {
         store.showRules(event);
         resync();
+      } else if (event.type === 'notification.created') {
+        inbox?.receive(event.notification);
       } else {
         applyEvent(event);
         desk?.applyEvent(event);
@@ -154,7 +161,7 @@ export function mount(el, options) {
   apiTokens.load();
 
   const app = createApp(ParkingGrid, {
-    store, stats, arrivals, desk, calendarFeed, waitlist, gate, vehicles, myBookings, apiTokens,
+    store, stats, arrivals, desk, calendarFeed, waitlist, gate, vehicles, myBookings, apiTokens, inbox,
   });
   app.mount(el);
 

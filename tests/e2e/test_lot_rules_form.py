@@ -59,7 +59,7 @@ def test_the_attendant_sets_the_rules_and_a_drivers_page_follows_at_once(
     horizon.fill("10")
     save.click()
     expect(saved).to_have_text("Saved: every page follows the new rules.")
-    assert api.call("GET", "/rules") == {"max_upcoming_per_driver": 2, "booking_horizon_days": 10, "no_show_grace_minutes": 0}
+    assert api.call("GET", "/rules") == {"max_upcoming_per_driver": 2, "booking_horizon_days": 10, "no_show_grace_minutes": 0, "reminder_minutes_before": 30}
     expect(limit_line(driver)).to_have_text("You may hold 2 upcoming bookings at a time.", timeout=LIVE_MS)
     expect(driver.locator("#date-select option")).to_have_count(11)  # today and 10 more days
     assert driver.evaluate("window.notReloaded") is True
@@ -97,7 +97,7 @@ def test_the_attendant_sets_the_rules_and_a_drivers_page_follows_at_once(
     save.click()
     expect(saved).to_have_text("Saved: every page follows the new rules.")
     expect(question).to_have_count(0)
-    assert api.call("GET", "/rules") == {"max_upcoming_per_driver": None, "booking_horizon_days": 10, "no_show_grace_minutes": 0}
+    assert api.call("GET", "/rules") == {"max_upcoming_per_driver": None, "booking_horizon_days": 10, "no_show_grace_minutes": 0, "reminder_minutes_before": 30}
     expect(limit_line(driver)).to_have_count(0, timeout=LIVE_MS)
 
 

@@ -15,6 +15,9 @@ export const AttendantDesk = {
   template: `
     <section class="desk" aria-labelledby="desk-heading">
       <h2 id="desk-heading" class="desk-heading">Attendant’s desk</h2>
+      <p v-if="desk.state.failedDeliveries !== null" class="desk-deliveries" :class="{ 'desk-deliveries-failed': desk.state.failedDeliveries > 0 }">
+        Failed webhook deliveries: {{ desk.state.failedDeliveries }}
+      </p>
       <div class="desk-cards">
         <ClosuresPanel :desk="desk" :store="store" />
         <RulesForm :desk="desk" :store="store" />

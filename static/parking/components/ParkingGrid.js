@@ -11,6 +11,7 @@ import { CellMenu } from './CellMenu.js';
 import { GatePanel } from './GatePanel.js';
 import { MyBookings } from './MyBookings.js';
 import { MyVehicles } from './MyVehicles.js';
+import { NotificationBell } from './NotificationBell.js';
 import { OccupancyChart } from './OccupancyChart.js';
 import { ReleaseDialog } from './ReleaseDialog.js';
 import { RepeatDialog } from './RepeatDialog.js';
@@ -30,6 +31,7 @@ export const ParkingGrid = {
     GatePanel,
     MyBookings,
     MyVehicles,
+    NotificationBell,
     OccupancyChart,
     ReleaseDialog,
     RepeatDialog,
@@ -47,6 +49,7 @@ export const ParkingGrid = {
     vehicles: { type: Object, default: null }, // a driver's
     myBookings: { type: Object, default: null }, // a driver's
     apiTokens: { type: Object, required: true },
+    inbox: { type: Object, default: null }, // a driver's
   },
   // My bookings come first on phones, where the grid is a long list of cards; on wider
   // screens they follow the grid, so a list that grows as the driver books never moves
@@ -121,6 +124,7 @@ export const ParkingGrid = {
       </div>
 
       <GatePanel v-if="gate" :gate="gate" :timezone="state.timezone" />
+      <NotificationBell v-if="inbox" :inbox="inbox" :timezone="state.timezone" />
 
       <MyBookings v-if="myBookings && phone" :my-bookings="myBookings" />
 
