@@ -114,6 +114,16 @@ def test_app_defaults_point_at_the_db_service_and_pass_settings_validation(compo
     assert url.path == "/" + db_env["POSTGRES_DB"]
 
 
+def test_app_mails_the_mailpit_service_whose_inbox_is_on_port_8025(compose):
+    mailpit = compose["services"]["mailpit"]
+    assert mailpit["image"].startswith("axllent/mailpit:")
+    assert "127.0.0.1:8025:8025" in mailpit["ports"]
+    settings = Settings.from_env(compose_defaults(compose["services"]["app"]["environment"]))
+    # Mailpit takes SMTP on 1025, without TLS.
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == ("mailpit", 1025, "none")
+    assert settings.base_url == "http://localhost:8080"
+
+
 def test_env_example_lists_every_setting_with_a_comment():
     lines = (PROJECT_ROOT / ".env.example").read_text().splitlines()
     assert set(env_example()) == settings_env_names()
@@ -159,7 +169,7 @@ def test_docker_compose_accepts_the_file():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert set(yaml.safe_load(result.stdout)["services"]) == {"db", *APP_SERVICES, "lb"}
+    assert set(yaml.safe_load(result.stdout)["services"]) == {"db", *APP_SERVICES, "lb", "mailpit"}
 
 
 def test_the_second_instance_is_the_first_one_again(compose):
