@@ -15,6 +15,7 @@ from .fanout import OPEN_FILES, ws_fanout
 from .feed import feed_at_its_cap
 from .logins import login_flood, login_lag
 from .metrics_cost import metrics_cost
+from .notifications import mail_delivery
 from .report import BenchBroken, Report, table
 from .stack import (
     SERVER_LOG,
@@ -39,6 +40,7 @@ SERVER_PHASES: tuple[tuple[str, str, Callable[[Database, Server, Report], Awaita
     ("lag", "5. event-loop lag during logins", login_lag),
     ("flood", "7. a correct login during a flood of bogus logins", login_flood),
     ("metrics", "9. server CPU per booking with metrics on and off", metrics_cost),
+    ("mail", "12. 1,000 notifications delivered to a local aiosmtpd", mail_delivery),
     # After the phases its year of history would be in the way of; sign-ins do
     # not read reservations, and the feed's phase starts from an empty table.
     ("stats", "8. /stats over 365 days of history", stats_over_a_year),

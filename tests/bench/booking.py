@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from itertools import islice
+
+import asyncpg
 
 from server import db, repository
 from server.errors import ApiError
@@ -27,6 +30,10 @@ UNLOADED_MAX_OPERATIONS = 1_000
 CONTESTED_SLOTS = 4
 
 THROUGHPUT_SHARE_TARGET = 0.40
+# `python -m tests.bench booking` on main's code just before the outbox (commit
+# 2ea6322), 2026-12-02 16:12 UTC, 1-minute load average 6.3 from other work:
+# for comparison only, since the load on this shared machine varies.
+BEFORE_OUTBOX_HTTP_DISTINCT = "556 /s (DB ceiling 1,015 /s)"
 P99_TARGET_MS = 50.0
 UNLOADED_P50_TARGET_MS = 2.0
 
@@ -97,9 +104,18 @@ async def db_ceiling(database: Database, report: Report) -> float:
             CpuMeter(None, database.postmaster_pid),
             lambda: (book(b) for b in database.distinct_bookings()),
         )
+        # The same, back to back, with the outbox's triggers out of the way, as
+        # before issue 21: the cost of the outbox under the same load.
+        async with without_the_outbox(database):
+            before, cpu_before = await measure(
+                database,
+                CpuMeter(None, database.postmaster_pid),
+                lambda: (book(b) for b in database.distinct_bookings()),
+            )
     finally:
         await pool.close()
     require(result, "booked", "DB ceiling")
+    require(before, "booked", "DB ceiling without the outbox")
     size = database.settings.database_pool_size
     report.rows.append(
         Row(
@@ -113,8 +129,42 @@ async def db_ceiling(database: Database, report: Report) -> float:
         Row("   latency p50", ms(result.percentile_ms(50))),
         Row("   latency p99", ms(result.percentile_ms(99))),
     ]
+    report.rows.append(
+        Row(
+            "   the same without the outbox triggers (as before issue 21)",
+            f"{before.rate:,.0f} /s",
+            f"reference: with the outbox {result.rate / before.rate:.0%} of this",
+        )
+    )
     note(report, "DB ceiling", result, cpu)
+    note(report, "DB ceiling without the outbox", before, cpu_before)
     return result.rate
+
+
+@asynccontextmanager
+async def without_the_outbox(database: Database) -> AsyncIterator[None]:
+    """publish_event as a bare pg_notify, and no inbox trigger: the booking path before issue 21."""
+    conn = await asyncpg.connect(database.url)
+    try:
+        original = await conn.fetchval(PUBLISH_EVENT_DEFINITION)
+        await conn.execute(PUBLISH_ONLY)
+        await conn.execute(NO_INBOX_TRIGGER)
+        try:
+            yield
+        finally:
+            await conn.execute(original)
+            await conn.execute(INBOX_TRIGGER)
+    finally:
+        await conn.close()
+
+
+PUBLISH_EVENT_DEFINITION = "SELECT pg_get_functiondef('publish_event(json)'::regprocedure)"
+PUBLISH_ONLY = """
+CREATE OR REPLACE FUNCTION publish_event(event json) RETURNS void
+LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify(parking_events_channel(), event::text); END; $$
+"""
+NO_INBOX_TRIGGER = "ALTER TABLE reservations DISABLE TRIGGER reservations_notify_driver_of_booking"
+INBOX_TRIGGER = "ALTER TABLE reservations ENABLE TRIGGER reservations_notify_driver_of_booking"
 
 
 # --- 2, 3. HTTP booking ---------------------------------------------------------
@@ -155,6 +205,9 @@ async def http_booking(database: Database, server: Server, report: Report, ceili
         result, usage = await measure(database, cpu, distinct)
         require(result, "201", "HTTP booking on distinct slots")
         _http_rows(report, "2. HTTP booking, distinct slots", result, ceiling)
+        report.rows.append(
+            Row("   before issue 21 (main's code, same machine, same hour)", BEFORE_OUTBOX_HTTP_DISTINCT)
+        )
         note(report, "HTTP distinct", result, usage)
 
         result, usage = await measure(database, cpu, contested)

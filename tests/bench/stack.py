@@ -22,6 +22,7 @@ from server.auth import TokenService
 from server.repository.users import User
 from server.settings import PROJECT_ROOT, Settings
 from server.slots import Slot, slots_on, today
+from tests.catchers import MailCatcher
 from tests.support import recreate_database, server_process
 
 PGDATA = PROJECT_ROOT / ".data" / "bench-postgres"
@@ -147,30 +148,36 @@ def _pool_size_env() -> dict[str, str]:
 class Server:
     base_url: str
     process: psutil.Process
+    mail: MailCatcher  # where the server's mail goes
 
 
 @asynccontextmanager
 async def app_server(database: Database, log_path: Path = SERVER_LOG, **extra_env: str) -> AsyncIterator[Server]:
-    """`python -m server` in its own process, so the load generator never shares its loop."""
-    env = {
-        "DATABASE_URL": database.url,
-        "DATABASE_POOL_SIZE": str(database.settings.database_pool_size),
-        "JWT_SECRET": JWT_SECRET,
-        "PARKING_TIMEZONE": TZ.key,
-        # The bench's drivers book thousands of times a minute each; the write
-        # limit's counter still runs on every booking, it only never refuses.
-        "BOOKING_WRITES_PER_MINUTE": "1000000000",
-        # The fan-out phase holds 5,000 sockets for the 200 bench drivers, 25 each.
-        "MAX_SOCKETS_PER_USER": "50",
-        **extra_env,
-    }
-    running = server_process(env, log_path)
-    # Entered in a thread: starting and stopping block until the server answers.
-    base_url, process = await asyncio.to_thread(running.__enter__)
-    try:
-        yield Server(base_url, psutil.Process(process.pid))
-    finally:
-        await asyncio.to_thread(running.__exit__, None, None, None)
+    """`python -m server` in its own process, so the load generator never shares its loop.
+
+    Its mail goes to an aiosmtpd server in the bench's own loop.
+    """
+    async with MailCatcher() as mail:
+        env = {
+            "DATABASE_URL": database.url,
+            "DATABASE_POOL_SIZE": str(database.settings.database_pool_size),
+            "JWT_SECRET": JWT_SECRET,
+            "PARKING_TIMEZONE": TZ.key,
+            # The bench's drivers book thousands of times a minute each; the write
+            # limit's counter still runs on every booking, it only never refuses.
+            "BOOKING_WRITES_PER_MINUTE": "1000000000",
+            # The fan-out phase holds 5,000 sockets for the 200 bench drivers, 25 each.
+            "MAX_SOCKETS_PER_USER": "50",
+            **mail.env,
+            **extra_env,
+        }
+        running = server_process(env, log_path)
+        # Entered in a thread: starting and stopping block until the server answers.
+        base_url, process = await asyncio.to_thread(running.__enter__)
+        try:
+            yield Server(base_url, psutil.Process(process.pid), mail)
+        finally:
+            await asyncio.to_thread(running.__exit__, None, None, None)
 
 
 def open_files_limit() -> int:
