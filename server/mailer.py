@@ -35,7 +35,7 @@ class Mailer:
                     username=self._username,
                     password=self._password,
                     use_tls=self._tls == "tls",
-                    start_tls=True if self._tls == "starttls" else False,
+                    start_tls=self._tls == "starttls",
                     timeout=self._timeout,
                 )
         except aiosmtplib.SMTPRecipientsRefused as exc:

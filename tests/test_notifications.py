@@ -363,3 +363,13 @@ async def test_a_hanging_smtp_server_delays_no_booking(make_client, auth, spot_i
             await release(client, auth, await book(client, auth, spot_ids[3], index=index))
         assert time.monotonic() - started < 3
         assert await db_conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'") == 4
+
+
+async def test_the_sweeper_forgets_inbox_rows_after_90_days(app, auth, spot_ids, db_conn):
+    for index in range(2):
+        await release(app, auth, await book(app, auth, spot_ids[2], index=index), reason=f"R{index}")
+    old = await db_conn.fetchval("SELECT min(id) FROM notifications")
+    await db_conn.execute("UPDATE notifications SET created_at = now() - interval '91 days' WHERE id = $1", old)
+    await Sweeper(db_conn, 60).forget_old_notifications()
+    [kept] = (await inbox(app, auth))["notifications"]
+    assert kept["id"] != old and kept["body"].endswith("Reason: R1")

@@ -5,7 +5,9 @@ None of these functions announces its change. The triggers on `reservations`
 *_publish_check_ins_and_index_no_shows.sql) publish every insert and every
 status change with pg_notify, in the same transaction, on the channel named by
 parking_events_channel(); listener.EventListener listens there and hands each
-message to the hub, which fans it out to the WebSockets.
+message to the hub, which fans it out to the WebSockets. In the same
+transaction they queue webhook calls and write the driver's notification and
+its mail to the outbox (*_create_notifications_and_outbox.sql).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .ui import DRIVER1, AttendantApi, choose_date, insert_booking, sign_in_and_go_live, utc_day
+from .ui import ADMIN, DRIVER1, AttendantApi, choose_date, insert_booking, run_sql, sign_in_and_go_live, utc_day
 
 LIVE_MS = 1_000
 
@@ -53,3 +53,20 @@ def test_the_bell_counts_an_attendants_release_and_the_panel_gives_the_reason(
     expect(page.locator('#parking-slots-view[data-socket="open"]')).to_be_attached(timeout=10_000)
     expect(page.locator(".parking-bell")).to_be_visible()
     expect(page.locator(".parking-bell-count")).to_have_count(0)
+
+
+def test_the_attendants_desk_counts_failed_webhook_deliveries(
+    open_page: Callable[..., Page], app_url: str, reset_db: str
+) -> None:
+    attendant = AttendantApi(app_url)
+    hook = attendant.call("POST", "/admin/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]})
+    run_sql(
+        reset_db,
+        "INSERT INTO deliveries (channel, webhook_id, event_type, payload, status, attempts)"
+        " VALUES ('webhook', $1, 'spot.created', '{}', 'failed', 9)",
+        hook["id"],
+    )
+    page = open_page(app_url)
+    sign_in_and_go_live(page, ADMIN)
+    expect(page.locator(".desk-deliveries")).to_have_text("Failed webhook deliveries: 1")
+    expect(page.locator(".parking-bell")).to_have_count(0)  # the bell is a driver's
