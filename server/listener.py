@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from . import events, notices, repository
+from . import events, repository
 from .auth import Identities
 from .hub import RESYNC, Hub
 from .lobby import LobbyFeed
 from .metrics import Metrics
+from .shapes import notification_json
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class EventListener:
         self._wake_dispatcher()
         if event["type"] == "notification.created":
             # For the driver's own sockets only, the attendant's included.
-            notification = notices.notification_json(event["notification"], self._tz)
+            notification = notification_json(event["notification"], self._tz)
             message = json.dumps({"type": "notification.created", "notification": notification})
             self._hub.send_to_user(event["user_id"], message)
         elif event["type"] == "user.changed":

@@ -78,28 +78,6 @@ def notice(kind: str, data: dict[str, Any], tz: ZoneInfo) -> Notice:
     raise ValueError(f"unknown notification kind {kind!r}")
 
 
-def notification_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """The API's form of an inbox row (GET /me/notifications, notification.created)."""
-    words = notice(row["kind"], row["data"], tz)
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "title": words.title,
-        "body": words.body,
-        "reservation_id": row["reservation_id"],
-        "created_at": _iso(row["created_at"], tz),
-        "read_at": _iso(row["read_at"], tz),
-    }
-
-
-def _iso(value: datetime | str | None, tz: ZoneInfo) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # from a pg_notify payload
-        value = datetime.fromisoformat(value)
-    return value.astimezone(tz).isoformat()
-
-
 def message_id(notification_id: int, created_at: datetime, mail_from: str) -> str:
     """The same for every attempt at one notification's mail, so a resend can be recognised."""
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"

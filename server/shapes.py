@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from .notices import notice
 from .slots import CHECK_IN_OPENS_BEFORE, Slot, check_in_open, local_time, slots_on
 from .validation import (
     MAX_FLOOR,
@@ -78,6 +79,7 @@ def rules_json(rules: dict[str, Any]) -> dict[str, Any]:
         "max_upcoming_per_driver": rules["max_upcoming_per_driver"],
         "booking_horizon_days": rules["booking_horizon_days"],
         "no_show_grace_minutes": rules["no_show_grace_minutes"],
+        "reminder_minutes_before": rules["reminder_minutes_before"],
     }
 
 
@@ -567,4 +569,47 @@ def occurrence_json(occurrence: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
         "status": occurrence["status"],
         "reservation": reservation_json(reservation, tz) if reservation is not None else None,
         "error": error,
+    }
+
+
+def notification_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """An inbox row (GET /me/notifications, and notification.created on the socket)."""
+    words = notice(row["kind"], row["data"], tz)
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "title": words.title,
+        "body": words.body,
+        "reservation_id": row["reservation_id"],
+        "created_at": _instant(row["created_at"], tz),
+        "read_at": _instant(row["read_at"], tz),
+    }
+
+
+def _instant(value: datetime | str | None, tz: ZoneInfo) -> str | None:
+    # A pg_notify payload carries instants as text.
+    return local_time(datetime.fromisoformat(value) if isinstance(value, str) else value, tz)
+
+
+def webhook_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """An endpoint, without its secret (POST /admin/webhooks adds it, that once)."""
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "events": row["events"],
+        "created_at": local_time(row["created_at"], tz),
+    }
+
+
+def delivery_json(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    pending = row["status"] == "pending"
+    return {
+        "id": row["id"],
+        "event_type": row["event_type"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "response_status": row["response_status"],
+        "next_attempt_at": local_time(row["next_attempt_at"], tz) if pending else None,
+        "created_at": local_time(row["created_at"], tz),
+        "last_error": row["last_error"],
     }

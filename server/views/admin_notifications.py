@@ -14,21 +14,12 @@ from ..db import POOL
 from ..errors import ValidationFailed
 from ..responses import json_response
 from ..settings import SETTINGS
-from ..slots import local_time
+from ..shapes import delivery_json, webhook_json
 from ..validation import ID_PARAM, MAX_DATE, MIN_DATE, json_object, path_id, string_field
 
 routes = web.RouteTableDef()
 
 MONTH = re.compile(r"\d{4}-\d{2}")
-
-
-def _webhook_json(row: dict[str, Any], tz: Any) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "url": row["url"],
-        "events": row["events"],
-        "created_at": local_time(row["created_at"], tz),
-    }
 
 
 def _events_field(body: dict[str, Any]) -> list[str]:
@@ -59,7 +50,7 @@ async def create_webhook(request: web.Request) -> web.Response:
         created_by=request[IDENTITY].user_id,
     )
     tz = request.app[SETTINGS].tz
-    return json_response({**_webhook_json(created, tz), "secret": created["secret"]}, status=201)
+    return json_response({**webhook_json(created, tz), "secret": created["secret"]}, status=201)
 
 
 @routes.get("/admin/webhooks")
@@ -70,7 +61,7 @@ async def list_webhooks(request: web.Request) -> web.Response:
     return json_response(
         {
             "webhooks": [
-                {**_webhook_json(row, tz), "failed_deliveries": row["failed_deliveries"]}
+                {**webhook_json(row, tz), "failed_deliveries": row["failed_deliveries"]}
                 for row in rows
             ],
             "failed_deliveries": sum(row["failed_deliveries"] for row in rows),
@@ -91,25 +82,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
     rows = await repository.deliveries.list_webhook_deliveries(
         request.app[POOL], webhook_id=path_id(request)
     )
-    return json_response(
-        {
-            "deliveries": [
-                {
-                    "id": row["id"],
-                    "event_type": row["event_type"],
-                    "status": row["status"],
-                    "attempts": row["attempts"],
-                    "response_status": row["response_status"],
-                    "next_attempt_at": local_time(row["next_attempt_at"], tz)
-                    if row["status"] == "pending"
-                    else None,
-                    "created_at": local_time(row["created_at"], tz),
-                    "last_error": row["last_error"],
-                }
-                for row in rows
-            ]
-        }
-    )
+    return json_response({"deliveries": [delivery_json(row, tz) for row in rows]})
 
 
 @routes.post("/admin/notifications/monthly-summary")

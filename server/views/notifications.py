@@ -8,9 +8,9 @@ from .. import repository
 from ..auth import IDENTITY
 from ..db import POOL
 from ..errors import ValidationFailed
-from ..notices import notification_json
 from ..responses import json_response
 from ..settings import SETTINGS
+from ..shapes import notification_json
 from ..validation import bool_field, int_field, int_param, json_object, only_fields
 
 routes = web.RouteTableDef()
