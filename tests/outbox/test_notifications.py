@@ -8,19 +8,8 @@ import time
 import pytest
 
 from server.sweeper import Sweeper
-from tests.catchers import MailCatcher, SilentSmtpServer, message_ids
+from tests.catchers import SilentSmtpServer
 from tests.support import ADMIN, DRIVER1, DRIVER2, next_of_type, open_socket, slot_body, tomorrow
-
-
-@pytest.fixture
-async def mail():
-    async with MailCatcher() as catcher:
-        yield catcher
-
-
-@pytest.fixture
-async def app(make_client, mail):
-    return await make_client(**mail.settings, delivery_retry_scale=0.05)
 
 
 async def book(client, auth, spot_id, email=DRIVER1, index=0, day=None):
@@ -281,7 +270,9 @@ async def test_a_reminder_goes_once_however_many_sweepers_race(app, auth, mail, 
     finally:
         for pool in pools:
             await pool.close()
-    assert sorted(counts) == [0, 0, 0, 1]
+    # The app's own sweeper is a fifth racer: it may have queued the one reminder.
+    assert sorted(counts) in ([0, 0, 0, 0], [0, 0, 0, 1])
+    assert await db_conn.fetchval("SELECT count(*) FROM notifications WHERE kind = 'reminder'") == 1
     [message] = await mail.wait_for(1)
     assert message["Subject"].startswith("Your booking starts at ")
     text = parts(message)[0]

@@ -14,11 +14,6 @@ from tests.catchers import WebhookReceiver
 from tests.support import ADMIN, DRIVER1, slot_body, tomorrow
 
 
-@pytest.fixture
-async def app(make_client):
-    return await make_client(delivery_retry_scale=0.02)
-
-
 async def register(client, auth, url, events=("*",)):
     response = await client.post("/admin/webhooks", json={"url": url, "events": list(events)}, headers=auth(ADMIN))
     assert response.status == 201, await response.text()
