@@ -13,7 +13,7 @@ from aiohttp import web
 
 from . import notices, repository
 from .db import Db
-from .errors import DeliveryFailed
+from .errors import DATABASE_DOWN_ERRORS, DeliveryFailed
 from .mailer import SEND_TIMEOUT_SECONDS, Mailer
 from .webhooks import CALL_TIMEOUT_SECONDS, WebhookSender
 
@@ -85,8 +85,10 @@ class Dispatcher:
                         claimed = await repository.deliveries.claim_due(
                             self._pool, limit=free, lease=LEASE
                         )
+                    except DATABASE_DOWN_ERRORS as exc:
+                        # Keep going, on the poll; the pool reconnects.
+                        log.warning("Claiming deliveries failed, the database is unavailable: %r", exc)
                     except Exception:
-                        # E.g. the database is down: keep going, on the poll.
                         log.exception("Claiming deliveries failed")
                 for row in claimed:
                     task = asyncio.create_task(self._deliver(row), name=f"delivery-{row['id']}")
@@ -110,6 +112,16 @@ class Dispatcher:
         self._wake.set()  # a slot is free
 
     async def _deliver(self, row: dict[str, Any]) -> None:
+        # If the outcome cannot be recorded, the lease brings the row back and
+        # it is sent again, with the same id.
+        try:
+            await self._attempt(row)
+        except DATABASE_DOWN_ERRORS as exc:
+            log.warning("Delivery %d: could not record the outcome: %r", row["id"], exc)
+        except Exception:
+            log.exception("Delivery %d: could not record the outcome", row["id"])
+
+    async def _attempt(self, row: dict[str, Any]) -> None:
         try:
             status = await self._send(row)
         except DeliveryFailed as exc:
