@@ -31,6 +31,11 @@ ADMIN_ROUTES = [
     ("POST", "/admin/lobby"),
     ("GET", "/admin/audit"),
     ("GET", "/admin/audit/export.csv"),
+    ("POST", "/admin/webhooks"),
+    ("GET", "/admin/webhooks"),
+    ("DELETE", "/admin/webhooks/1"),
+    ("GET", "/admin/webhooks/1/deliveries"),
+    ("POST", "/admin/notifications/monthly-summary"),
 ]
 
 
