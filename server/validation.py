@@ -170,21 +170,6 @@ def only_fields(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
         raise ValidationFailed(f"Unknown field '{unknown[0]}'; send {', '.join(allowed)}.")
 
 
-def int_param(
-    request: web.Request, name: str, *, default: int | None, minimum: int = 1, maximum: int = 2**63 - 1
-) -> int | None:
-    """An optional integer query parameter."""
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ValidationFailed(f"'{name}' must be an integer between {minimum} and {maximum}.")
-    value = int(raw)
-    if not minimum <= value <= maximum:
-        raise ValidationFailed(f"'{name}' must be an integer between {minimum} and {maximum}.")
-    return value
-
-
 def object_field(body: dict[str, Any], name: str) -> dict[str, Any]:
     value = body.get(name)
     if not isinstance(value, dict):

@@ -24,8 +24,9 @@ SETTINGS_FIELDS = ("email", "reminders")
 @routes.get("/me/notifications")
 async def list_notifications(request: web.Request) -> web.Response:
     """The caller's inbox, newest first: ?before=ID pages back, ?limit=N (at most 100)."""
-    before = int_param(request, "before", default=None, maximum=MAX_ID)
-    limit = int_param(request, "limit", default=DEFAULT_PAGE, maximum=MAX_PAGE)
+    query = request.query
+    before = int_param(request, "before", maximum=MAX_ID) if "before" in query else None
+    limit = int_param(request, "limit", maximum=MAX_PAGE) if "limit" in query else DEFAULT_PAGE
     rows, unread = await repository.notifications.list_notifications(
         request.app[POOL], user_id=request[IDENTITY].user_id, before=before, limit=limit
     )
