@@ -102,97 +102,118 @@ CREATE INDEX deliveries_webhook_id_idx ON deliveries (webhook_id, id DESC) WHERE
 CREATE INDEX deliveries_failed_idx ON deliveries (channel) WHERE status = 'failed';
 CREATE INDEX deliveries_notification_id_idx ON deliveries (notification_id);
 
--- Publishing a change now also queues it, in the same transaction, for every
--- webhook that subscribes to its type (or to '*'). `data` is the attendant's
--- form of the event: the payload as the servers receive it.
-CREATE FUNCTION publish_event(event json) RETURNS void
+-- Webhooks: every change an integration may subscribe to is queued, in the
+-- change's transaction, for each endpoint that subscribes to its type (or to
+-- '*'). These are triggers of their own, beside the publishing ones (which
+-- other migrations replace to add fields), so that no later replacement of a
+-- notify_* function can silently stop the webhooks. `data` is the
+-- attendant's form of the event, as the publishing triggers build it.
+CREATE FUNCTION queue_webhooks(event jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify(parking_events_channel(), event::text);
     INSERT INTO deliveries (channel, webhook_id, event_type, payload)
     SELECT 'webhook', w.id, event->>'type', jsonb_build_object(
-        'type', event->>'type', 'timestamp', now(), 'data', event::jsonb)
+        'type', event->>'type', 'timestamp', now(), 'data', event)
     FROM webhook_endpoints w
     WHERE event->>'type' = ANY (w.events) OR '*' = ANY (w.events);
 END;
 $$;
 
--- The four publishing functions, as before, through publish_event. Only
--- rules.changed gains a field (reminder_minutes_before).
-CREATE OR REPLACE FUNCTION notify_reservation_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM publish_event(json_build_object(
-        'type', CASE WHEN TG_OP = 'INSERT' THEN 'reservation.booked'
-                     WHEN NEW.status = 'completed' THEN 'reservation.released'
-                     ELSE 'reservation.checked_in' END,
-        'reservation_id', NEW.id,
-        'spot_id', NEW.spot_id,
-        'spot_number', (SELECT spot_number FROM spots WHERE id = NEW.spot_id),
-        'start_time', NEW.start_time,
-        'end_time', NEW.end_time,
-        -- 'completed' (by the driver), 'expired', 'admin' or 'no_show'.
-        'reason', CASE WHEN NEW.status = 'booked' THEN 'booked'
-                       WHEN NEW.released_by = 'user' THEN 'completed'
-                       ELSE NEW.released_by END,
-        'release_reason', NEW.release_reason,
-        'checked_in_at', NEW.checked_in_at,
-        'user_id', NEW.user_id,
-        'holder', CASE
-            WHEN NEW.user_id IS NULL THEN json_build_object(
-                'guest_name', NEW.guest_name, 'licence_plate', NEW.licence_plate)
-            ELSE (SELECT json_build_object(
-                      'user_id', u.id, 'display_name', u.display_name, 'email', u.email)
-                  FROM users u WHERE u.id = NEW.user_id)
-        END
-    ));
-    RETURN NULL;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION notify_closure_change() RETURNS trigger
+CREATE FUNCTION queue_webhooks_for_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     closure closures;
 BEGIN
-    closure := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    PERFORM publish_event(json_build_object(
-        'type', CASE WHEN TG_OP = 'DELETE' THEN 'closure.deleted' ELSE 'closure.created' END,
-        'closure_id', closure.id,
-        'spot_id', closure.spot_id,
-        'spot_number', (SELECT spot_number FROM spots WHERE id = closure.spot_id),
-        'start_time', closure.start_time,
-        'end_time', closure.end_time,
-        'reason', closure.reason
-    ));
+    -- Nothing to build when nobody listens (the common case).
+    IF NOT EXISTS (SELECT 1 FROM webhook_endpoints) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'reservations' THEN
+        PERFORM queue_webhooks(jsonb_build_object(
+            'type', CASE WHEN TG_OP = 'INSERT' THEN 'reservation.booked'
+                         WHEN NEW.status = 'completed' THEN 'reservation.released'
+                         ELSE 'reservation.checked_in' END,
+            'reservation_id', NEW.id,
+            'spot_id', NEW.spot_id,
+            'spot_number', (SELECT spot_number FROM spots WHERE id = NEW.spot_id),
+            'start_time', NEW.start_time,
+            'end_time', NEW.end_time,
+            'reason', CASE WHEN NEW.status = 'booked' THEN 'booked'
+                           WHEN NEW.released_by = 'user' THEN 'completed'
+                           ELSE NEW.released_by END,
+            'release_reason', NEW.release_reason,
+            'checked_in_at', NEW.checked_in_at,
+            'user_id', NEW.user_id,
+            'holder', CASE
+                WHEN NEW.user_id IS NULL THEN jsonb_build_object(
+                    'guest_name', NEW.guest_name, 'licence_plate', NEW.licence_plate)
+                ELSE (SELECT jsonb_build_object(
+                          'user_id', u.id, 'display_name', u.display_name, 'email', u.email)
+                      FROM users u WHERE u.id = NEW.user_id)
+            END));
+    ELSIF TG_TABLE_NAME = 'closures' THEN
+        closure := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        PERFORM queue_webhooks(jsonb_build_object(
+            'type', CASE WHEN TG_OP = 'DELETE' THEN 'closure.deleted' ELSE 'closure.created' END,
+            'closure_id', closure.id,
+            'spot_id', closure.spot_id,
+            'spot_number', (SELECT spot_number FROM spots WHERE id = closure.spot_id),
+            'start_time', closure.start_time,
+            'end_time', closure.end_time,
+            'reason', closure.reason));
+    ELSIF TG_TABLE_NAME = 'spots' THEN
+        PERFORM queue_webhooks(jsonb_build_object(
+            'type', CASE WHEN TG_OP = 'INSERT' THEN 'spot.created' ELSE 'spot.updated' END,
+            'spot_id', NEW.id,
+            'spot_number', NEW.spot_number,
+            'floor_number', NEW.floor_number,
+            'spot_type', NEW.type));
+    ELSIF TG_TABLE_NAME = 'lot_rules' THEN
+        PERFORM queue_webhooks(jsonb_build_object(
+            'type', 'rules.changed',
+            'max_upcoming_per_driver', NEW.max_upcoming_per_driver,
+            'booking_horizon_days', NEW.booking_horizon_days,
+            'no_show_grace_minutes', NEW.no_show_grace_minutes,
+            'reminder_minutes_before', NEW.reminder_minutes_before));
+    END IF;
     RETURN NULL;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION notify_spot_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM publish_event(json_build_object(
-        'type', CASE WHEN TG_OP = 'INSERT' THEN 'spot.created' ELSE 'spot.updated' END,
-        'spot_id', NEW.id,
-        'spot_number', NEW.spot_number,
-        'floor_number', NEW.floor_number,
-        'spot_type', NEW.type
-    ));
-    RETURN NULL;
-END;
-$$;
+-- The same rows and conditions as the publishing triggers.
+CREATE TRIGGER reservations_queue_webhooks_insert
+    AFTER INSERT ON reservations
+    FOR EACH ROW EXECUTE FUNCTION queue_webhooks_for_change();
+CREATE TRIGGER reservations_queue_webhooks_status_change
+    AFTER UPDATE OF status ON reservations
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION queue_webhooks_for_change();
+CREATE TRIGGER reservations_queue_webhooks_check_in
+    AFTER UPDATE OF checked_in_at ON reservations
+    FOR EACH ROW WHEN (OLD.checked_in_at IS DISTINCT FROM NEW.checked_in_at)
+    EXECUTE FUNCTION queue_webhooks_for_change();
+CREATE TRIGGER closures_queue_webhooks
+    AFTER INSERT OR DELETE ON closures
+    FOR EACH ROW EXECUTE FUNCTION queue_webhooks_for_change();
+CREATE TRIGGER spots_queue_webhooks
+    AFTER INSERT OR UPDATE ON spots
+    FOR EACH ROW EXECUTE FUNCTION queue_webhooks_for_change();
+CREATE TRIGGER lot_rules_queue_webhooks
+    AFTER UPDATE ON lot_rules
+    FOR EACH ROW EXECUTE FUNCTION queue_webhooks_for_change();
 
+-- rules.changed tells every page and server the new rule too. (Replaces the
+-- function of 20261122110000_create_lot_rules.sql with one more field.)
 CREATE OR REPLACE FUNCTION notify_rules_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM publish_event(json_build_object(
+    PERFORM pg_notify(parking_events_channel(), json_build_object(
         'type', 'rules.changed',
         'max_upcoming_per_driver', NEW.max_upcoming_per_driver,
         'booking_horizon_days', NEW.booking_horizon_days,
         'no_show_grace_minutes', NEW.no_show_grace_minutes,
         'reminder_minutes_before', NEW.reminder_minutes_before
-    ));
+    )::text);
     RETURN NULL;
 END;
 $$;
@@ -297,70 +318,14 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION notify_spot_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(parking_events_channel(), json_build_object(
-        'type', CASE WHEN TG_OP = 'INSERT' THEN 'spot.created' ELSE 'spot.updated' END,
-        'spot_id', NEW.id,
-        'spot_number', NEW.spot_number,
-        'floor_number', NEW.floor_number,
-        'spot_type', NEW.type
-    )::text);
-    RETURN NULL;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION notify_closure_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    closure closures;
-BEGIN
-    closure := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    PERFORM pg_notify(parking_events_channel(), json_build_object(
-        'type', CASE WHEN TG_OP = 'DELETE' THEN 'closure.deleted' ELSE 'closure.created' END,
-        'closure_id', closure.id,
-        'spot_id', closure.spot_id,
-        'spot_number', (SELECT spot_number FROM spots WHERE id = closure.spot_id),
-        'start_time', closure.start_time,
-        'end_time', closure.end_time,
-        'reason', closure.reason
-    )::text);
-    RETURN NULL;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION notify_reservation_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(parking_events_channel(), json_build_object(
-        'type', CASE WHEN TG_OP = 'INSERT' THEN 'reservation.booked'
-                     WHEN NEW.status = 'completed' THEN 'reservation.released'
-                     ELSE 'reservation.checked_in' END,
-        'reservation_id', NEW.id,
-        'spot_id', NEW.spot_id,
-        'spot_number', (SELECT spot_number FROM spots WHERE id = NEW.spot_id),
-        'start_time', NEW.start_time,
-        'end_time', NEW.end_time,
-        'reason', CASE WHEN NEW.status = 'booked' THEN 'booked'
-                       WHEN NEW.released_by = 'user' THEN 'completed'
-                       ELSE NEW.released_by END,
-        'release_reason', NEW.release_reason,
-        'checked_in_at', NEW.checked_in_at,
-        'user_id', NEW.user_id,
-        'holder', CASE
-            WHEN NEW.user_id IS NULL THEN json_build_object(
-                'guest_name', NEW.guest_name, 'licence_plate', NEW.licence_plate)
-            ELSE (SELECT json_build_object(
-                      'user_id', u.id, 'display_name', u.display_name, 'email', u.email)
-                  FROM users u WHERE u.id = NEW.user_id)
-        END
-    )::text);
-    RETURN NULL;
-END;
-$$;
-
-DROP FUNCTION publish_event(json);
+DROP TRIGGER lot_rules_queue_webhooks ON lot_rules;
+DROP TRIGGER spots_queue_webhooks ON spots;
+DROP TRIGGER closures_queue_webhooks ON closures;
+DROP TRIGGER reservations_queue_webhooks_check_in ON reservations;
+DROP TRIGGER reservations_queue_webhooks_status_change ON reservations;
+DROP TRIGGER reservations_queue_webhooks_insert ON reservations;
+DROP FUNCTION queue_webhooks_for_change();
+DROP FUNCTION queue_webhooks(jsonb);
 DROP TABLE deliveries;
 DROP TABLE webhook_endpoints;
 DROP TABLE monthly_summaries;

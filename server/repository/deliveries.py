@@ -1,7 +1,7 @@
 """The outbox (deliveries): claiming due mail and webhook calls, recording outcomes; webhooks.
 
 Rows are written by the database itself, in the transaction of the change
-that causes them (publish_event and notification_created in
+that causes them (queue_webhooks_for_change and notification_created in
 db/migrations/*_create_notifications_and_outbox.sql).
 """
 

@@ -143,28 +143,22 @@ async def db_ceiling(database: Database, report: Report) -> float:
 
 @asynccontextmanager
 async def without_the_outbox(database: Database) -> AsyncIterator[None]:
-    """publish_event as a bare pg_notify, and no inbox trigger: the booking path before issue 21."""
+    """A booking's path before issue 21: no webhook and no inbox trigger on the insert."""
     conn = await asyncpg.connect(database.url)
     try:
-        original = await conn.fetchval(PUBLISH_EVENT_DEFINITION)
-        await conn.execute(PUBLISH_ONLY)
-        await conn.execute(NO_INBOX_TRIGGER)
+        for trigger in OUTBOX_TRIGGERS:
+            await conn.execute(f"ALTER TABLE reservations DISABLE TRIGGER {trigger}")
         try:
             yield
         finally:
-            await conn.execute(original)
-            await conn.execute(INBOX_TRIGGER)
+            for trigger in OUTBOX_TRIGGERS:
+                await conn.execute(f"ALTER TABLE reservations ENABLE TRIGGER {trigger}")
     finally:
         await conn.close()
 
 
-PUBLISH_EVENT_DEFINITION = "SELECT pg_get_functiondef('publish_event(json)'::regprocedure)"
-PUBLISH_ONLY = """
-CREATE OR REPLACE FUNCTION publish_event(event json) RETURNS void
-LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify(parking_events_channel(), event::text); END; $$
-"""
-NO_INBOX_TRIGGER = "ALTER TABLE reservations DISABLE TRIGGER reservations_notify_driver_of_booking"
-INBOX_TRIGGER = "ALTER TABLE reservations ENABLE TRIGGER reservations_notify_driver_of_booking"
+# What issue 21 added to a booking's INSERT (db/migrations/*_create_notifications_and_outbox.sql).
+OUTBOX_TRIGGERS = ("reservations_queue_webhooks_insert", "reservations_notify_driver_of_booking")
 
 
 # --- 2, 3. HTTP booking ---------------------------------------------------------
