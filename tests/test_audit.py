@@ -191,3 +191,21 @@ async def test_the_attendants_socket_hears_each_record_and_a_driver_does_not(cli
         await next_of_type(driver, "audit.recorded", timeout=0.5)
     await attendant.close()
     await driver.close()
+
+
+async def test_a_webhook_registered_and_deleted_is_recorded_without_its_secret(client, auth, user_ids, db_conn):
+    start = await marker(db_conn)
+    created = await client.post(
+        "/admin/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["*"]}, headers=auth(ADMIN)
+    )
+    assert created.status == 201, await created.text()
+    webhook = await created.json()
+    deleted = await client.delete(f"/admin/webhooks/{webhook['id']}", headers=auth(ADMIN))
+    assert deleted.status == 204
+    records = await records_since(db_conn, start)
+    assert [(r["action"], r["target_id"], r["actor_id"]) for r in records] == [
+        ("webhook.created", str(webhook["id"]), user_ids[ADMIN]),
+        ("webhook.deleted", str(webhook["id"]), user_ids[ADMIN]),
+    ]
+    assert all(webhook["secret"] not in str(dict(r)) for r in records)
+    assert '"url": "http://127.0.0.1:9/hook"' in records[0]["after"]

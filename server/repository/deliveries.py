@@ -13,6 +13,7 @@ from typing import Any
 
 from ..db import Db
 from ..errors import WebhookNotFound
+from .audit import acting_as
 
 # SKIP LOCKED: instances claiming at once each take different rows. The claim
 # moves next_attempt_at on by a lease longer than any send's timeout and
@@ -131,17 +132,20 @@ async def forget_finished(db: Db, *, older_than: timedelta) -> int:
 async def create_webhook(
     db: Db, *, url: str, events: list[str], secret: str, created_by: int
 ) -> dict[str, Any]:
-    return dict(await db.fetchrow(CREATE_WEBHOOK, url, events, secret, created_by))
+    # The audit trigger on webhook_endpoints records it, credited to created_by.
+    async with acting_as(db, created_by) as conn:
+        return dict(await conn.fetchrow(CREATE_WEBHOOK, url, events, secret, created_by))
 
 
 async def list_webhooks(db: Db) -> list[dict[str, Any]]:
     return [dict(r) for r in await db.fetch(LIST_WEBHOOKS)]
 
 
-async def delete_webhook(db: Db, *, webhook_id: int) -> None:
-    """Delete the endpoint; its pending deliveries go with it."""
-    if await db.fetchval(DELETE_WEBHOOK, webhook_id) is None:
-        raise WebhookNotFound(f"Webhook {webhook_id} was not found.")
+async def delete_webhook(db: Db, *, webhook_id: int, actor_id: int) -> None:
+    """Delete the endpoint; its pending deliveries go with it. The audit trigger records it."""
+    async with acting_as(db, actor_id) as conn:
+        if await conn.fetchval(DELETE_WEBHOOK, webhook_id) is None:
+            raise WebhookNotFound(f"Webhook {webhook_id} was not found.")
 
 
 async def list_webhook_deliveries(

@@ -71,7 +71,9 @@ async def list_webhooks(request: web.Request) -> web.Response:
 
 @routes.delete(f"/admin/webhooks/{ID_PARAM}")
 async def delete_webhook(request: web.Request) -> web.Response:
-    await repository.deliveries.delete_webhook(request.app[POOL], webhook_id=path_id(request))
+    await repository.deliveries.delete_webhook(
+        request.app[POOL], webhook_id=path_id(request), actor_id=request[IDENTITY].user_id
+    )
     return web.Response(status=204)
 
 
