@@ -41,6 +41,11 @@ def notice(kind: str, data: dict[str, Any], tz: ZoneInfo) -> Notice:
             "The attendant booked a spot for you",
             f"The attendant booked {_slot(data, tz)} for you.",
         )
+    if kind == "waitlist_assigned":
+        return Notice(
+            "A spot came free: it is yours",
+            f"You were first in line, so {_slot(data, tz)} is now booked for you.",
+        )
     if kind == "booking_released":
         slot = _slot(data, tz)
         if data["cause"] == "no_show":

@@ -82,6 +82,15 @@ async def test_a_full_slot_takes_a_driver_in_line_and_a_release_hands_them_the_s
     theirs = await (await client.get("/waitlist", headers=auth(DRIVER2))).json()
     assert [(e["status"], e["position"]) for e in theirs["entries"]] == [("waiting", 1)]
 
+    # The assigned driver is told, in the release's transaction, and nobody else is.
+    told = await db_conn.fetch("SELECT user_id, kind, reservation_id FROM notifications")
+    assert [tuple(r) for r in told] == [(user_ids[DRIVER1], "waitlist_assigned", reservation["id"])]
+    assert await db_conn.fetchval("SELECT count(*) FROM deliveries WHERE channel = 'email'") == 1
+    inbox = await (await client.get("/me/notifications", headers=auth(DRIVER1))).json()
+    assert inbox["unread_count"] == 1
+    assert inbox["notifications"][0]["title"] == "A spot came free: it is yours"
+    assert f"Spot #{reservation['spot_number']} (floor" in inbox["notifications"][0]["body"]
+
 
 async def test_joining_is_refused_when_a_spot_is_free_or_the_driver_is_booked_or_waiting(
     client, auth, db_conn, spot_ids

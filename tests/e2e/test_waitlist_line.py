@@ -71,6 +71,7 @@ def test_a_driver_in_line_gets_the_released_spot_live_and_sees_their_place_move(
         "A spot came free: Spot 3 (", timeout=LIVE_MS
     )
     expect(driver2.locator(".parking-notice-text")).to_contain_text("08:00–12:00) is yours.")
+    expect(driver2.locator(".parking-bell-count")).to_have_text("1", timeout=LIVE_MS)
     # The freed spot was never free on driver 1's grid for long enough to be booked.
     expect(cell(driver1, 3, SLOTS[0])).to_have_attribute("data-state", "booked", timeout=LIVE_MS)
     expect(driver2.locator(".parking-waitlist-line")).to_have_count(0)
