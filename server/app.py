@@ -216,6 +216,7 @@ async def _dispatcher(app: web.Application) -> AsyncIterator[None]:
         concurrency=settings.delivery_concurrency,
         poll_seconds=settings.delivery_poll_seconds,
         retry_scale=settings.delivery_retry_scale,
+        metrics=app[METRICS],
     )
     task = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
     try:

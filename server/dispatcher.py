@@ -15,6 +15,7 @@ from . import notices, repository
 from .db import Db
 from .errors import DATABASE_DOWN_ERRORS, DeliveryFailed
 from .mailer import SEND_TIMEOUT_SECONDS, Mailer
+from .metrics import Metrics
 from .webhooks import CALL_TIMEOUT_SECONDS, WebhookSender
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class Dispatcher:
         concurrency: int = 20,
         poll_seconds: float = 5.0,
         retry_scale: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
         self._mailer = mailer
@@ -72,6 +74,10 @@ class Dispatcher:
         self._concurrency = concurrency
         self._poll = poll_seconds
         self._retry_scale = retry_scale
+        self._metrics = metrics or Metrics.disabled()
+        if self._metrics.enabled:
+            # The outbox is shared: its backlog is the database's to count, at each scrape.
+            self._metrics.refresh_on_scrape(self._count_pending)
         self._sending: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -121,6 +127,9 @@ class Dispatcher:
         except Exception:
             log.exception("Delivery %d: could not record the outcome", row["id"])
 
+    async def _count_pending(self) -> None:
+        self._metrics.outbox_pending.set(await repository.deliveries.count_pending(self._pool))
+
     async def _attempt(self, row: dict[str, Any]) -> None:
         try:
             status = await self._send(row)
@@ -133,6 +142,7 @@ class Dispatcher:
             await repository.deliveries.record_delivered(
                 self._pool, delivery_id=row["id"], response_status=status
             )
+            self._metrics.deliveries.labels(row["channel"], "delivered").inc()
 
     async def _send(self, row: dict[str, Any]) -> int | None:
         if row["channel"] == "webhook":
@@ -160,6 +170,7 @@ class Dispatcher:
             await repository.deliveries.record_failed(
                 self._pool, delivery_id=row["id"], response_status=failure.status, error=str(failure)
             )
+            self._metrics.deliveries.labels(row["channel"], "failed").inc()
             return
         log.info(
             "Delivery %d (%s) attempt %d failed (%s); retrying in %.0fs",
@@ -172,3 +183,4 @@ class Dispatcher:
             response_status=failure.status,
             error=str(failure),
         )
+        self._metrics.deliveries.labels(row["channel"], "retried").inc()

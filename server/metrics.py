@@ -41,16 +41,8 @@ class Metrics:
     can reach a label. Without METRICS_TOKEN nothing is recorded: each metric
     is a stand-in that ignores its calls, so call sites need no condition.
 
-    A metric is one line in __init__. The notifications' (issue 21) would be:
-
-        self.deliveries = self._counter(
-            "notification_deliveries", "Deliveries tried, by channel and outcome.",
-            ["channel", "outcome"])
-        self.outbox_pending = self._gauge("outbox_pending", "Outbox rows not yet delivered.")
-
-    with `metrics.deliveries.labels("email", "sent").inc()` in the dispatcher,
-    and the pending count set by its claim loop, or at each scrape through
-    refresh_on_scrape() with a COUNT from the repository.
+    A metric is one line in __init__. A gauge the database knows best (the
+    outbox's pending rows) is set before each scrape by refresh_on_scrape().
     """
 
     def __init__(self, enabled: bool) -> None:
@@ -77,6 +69,14 @@ class Metrics:
         )
         self.listener_reconnects = self._counter(
             "listener_reconnects", "Times the LISTEN connection was lost and restored."
+        )
+        self.deliveries = self._counter(
+            "notification_deliveries",
+            "Mail and webhook attempts, by channel and outcome (delivered, retried, failed).",
+            ["channel", "outcome"],
+        )
+        self.outbox_pending = self._gauge(
+            "outbox_pending", "Deliveries in the outbox not yet delivered or failed (all instances)."
         )
         self.pool_size = self._gauge("db_pool_connections", "Open pooled database connections.")
         self.pool_max = self._gauge("db_pool_max_connections", "The pool's limit.")

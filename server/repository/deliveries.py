@@ -95,6 +95,7 @@ LIMIT $2
 WEBHOOK_EXISTS = "SELECT 1 FROM webhook_endpoints WHERE id = $1"
 
 COUNT_FAILED = "SELECT count(*) FROM deliveries WHERE status = 'failed' AND channel = $1"
+COUNT_PENDING = "SELECT count(*) FROM deliveries WHERE status = 'pending'"
 
 
 async def claim_due(db: Db, *, limit: int, lease: timedelta) -> list[dict[str, Any]]:
@@ -159,3 +160,8 @@ async def list_webhook_deliveries(
 
 async def count_failed(db: Db, *, channel: str) -> int:
     return await db.fetchval(COUNT_FAILED, channel)
+
+
+async def count_pending(db: Db) -> int:
+    """Deliveries not yet delivered or failed, queued by any instance (served by deliveries_due_idx)."""
+    return int(await db.fetchval(COUNT_PENDING))
