@@ -308,3 +308,19 @@ async def test_releases_racing_direct_bookings_across_two_servers_go_to_the_firs
     assert [(e["user_id"], e["position"]) for e in line[5:]] == [
         (d.id, n) for n, d in enumerate(waiting[5:], start=1)
     ]
+
+
+async def test_the_attendant_sees_how_many_wait_per_slot_and_who_in_order(client, auth, db_conn, spot_ids, user_ids):
+    day = tomorrow()
+    body = slot_body(spot_ids[2], day, 1)
+    await fill_slot(db_conn, await make_drivers(db_conn, "holder", 5), every_spot(spot_ids), body)
+    for email in (DRIVER2, DRIVER1):
+        assert (await client.post("/waitlist", json=wait_body(body), headers=auth(email))).status == 201
+
+    board = await (await client.get(f"/admin/board?date={day}", headers=auth(ADMIN))).json()
+    assert board["waitlist"] == [{"start_time": body["start_time"], "end_time": body["end_time"], "waiting": 2}]
+    lines = await (await client.get(f"/admin/waitlist?date={day}", headers=auth(ADMIN))).json()
+    assert [(e["position"], e["user"]["email"]) for e in lines["entries"]] == [(1, DRIVER2), (2, DRIVER1)]
+    # Drivers see neither.
+    assert "waitlist" not in await (await client.get(f"/spots?date={day}", headers=auth(DRIVER1))).json()
+    assert (await client.get(f"/admin/waitlist?date={day}", headers=auth(DRIVER1))).status == 403
