@@ -29,6 +29,7 @@ from tests.support import (
 )
 
 TEST_PGDATA = PROJECT_ROOT / ".data" / "test-postgres"
+TEST_MAX_CONNECTIONS = 500
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -52,6 +53,12 @@ def server_url() -> Iterator[str]:
 
     TEST_PGDATA.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(TEST_PGDATA, cleanup_mode="stop")
+    if int(server.psql("SHOW max_connections;").split()[2]) < TEST_MAX_CONNECTIONS:
+        # The session keeps every server process it starts (each a pool and a
+        # LISTEN connection) until it ends: more than the default 100.
+        server.psql(f"ALTER SYSTEM SET max_connections = {TEST_MAX_CONNECTIONS};")
+        server.cleanup()
+        server = pgserver.get_server(TEST_PGDATA, cleanup_mode="stop")
     yield f"postgresql://postgres@/postgres?host={server.pgdata}"
     server.cleanup()
 
