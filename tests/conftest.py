@@ -94,11 +94,8 @@ def database_url(create_database: Callable[[str], str]) -> str:
     return url
 
 
-async def _reset(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(
-            """
+# The seed data only, as every test starts.
+RESET = """
             TRUNCATE waitlist_entries, reservations, closures, login_attempts, vehicles, lobby_screen,
                 reservation_series, series_occurrences, booking_writes, api_tokens,
                 notifications, deliveries, webhook_endpoints, monthly_summaries,
@@ -113,7 +110,20 @@ async def _reset(url: str) -> None:
                                  no_show_grace_minutes = 0, reminder_minutes_before = 30,
                                  updated_by = NULL;
             """
-        )
+
+
+async def _reset(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for attempt in range(3):
+            try:
+                await conn.execute(RESET)
+                return
+            except asyncpg.DeadlockDetectedError:
+                # The session's background servers (sweepers, dispatchers) read
+                # these tables; PostgreSQL aborted the reset, not them: again.
+                if attempt == 2:
+                    raise
     finally:
         await conn.close()
 
