@@ -120,7 +120,7 @@ async def _reset(url: str) -> None:
                 await conn.execute(RESET)
                 return
             except asyncpg.DeadlockDetectedError:
-                # The session's background servers (sweepers, dispatchers) read
+                # Servers still running (a module's or the browser tests') read
                 # these tables; PostgreSQL aborted the reset, not them: again.
                 if attempt == 2:
                     raise
@@ -207,9 +207,9 @@ def auth(user_ids: dict[str, int], tokens: TokenService) -> Callable[[str], dict
     return headers
 
 
-@pytest.fixture(scope="session")
-def start_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
-    """Factory: run `python -m server` as a subprocess on a free port; returns its base URL."""
+@contextlib.contextmanager
+def servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
+    """Factory: run `python -m server` as a subprocess on a free port; all stop on leaving."""
     with contextlib.ExitStack() as running:
 
         def start(**env: str) -> str:
@@ -218,6 +218,35 @@ def start_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             base_url, _ = running.enter_context(server_process(settings, log_path))
             return base_url
 
+        yield start
+
+
+@pytest.fixture
+def start_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
+    """Servers that stop when the test ends.
+
+    A server left running would sweep and dispatch on the shared database
+    during later tests, and take work (and its log lines) from their apps.
+    """
+    with servers(database_url, tmp_path_factory) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def start_module_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., str]]:
+    """Servers shared by one module's tests, stopped when the module ends."""
+    with servers(database_url, tmp_path_factory) as start:
+        yield start
+
+
+@pytest.fixture(scope="session")
+def start_session_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., str]]:
+    """Servers shared by the browser tests; those run last, so nothing after them shares these."""
+    with servers(database_url, tmp_path_factory) as start:
         yield start
 
 

@@ -84,11 +84,11 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def base_url(start_server: Callable[..., str]) -> str:
+def base_url(start_module_server: Callable[..., str]) -> str:
     # One driver sends hundreds of bookings, releases and check-ins here within
     # a minute; past the write limit every case would be a 429. The limit has
     # its own tests (test_booking_write_limit.py).
-    return start_server(BOOKING_WRITES_PER_MINUTE="1000000")
+    return start_module_server(BOOKING_WRITES_PER_MINUTE="1000000")
 
 
 @pytest.fixture(scope="module")

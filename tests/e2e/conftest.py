@@ -31,9 +31,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def app_url(start_server: Callable[..., str]) -> str:
+def app_url(start_session_server: Callable[..., str]) -> str:
     """The app on a server with the default settings (lot in UTC, sweeper every minute)."""
-    return start_server()
+    return start_session_server()
 
 
 @pytest.fixture
@@ -77,10 +77,10 @@ def phone(browser: Browser, reset_db: str) -> Iterator[Callable[[], BrowserConte
 
 
 @pytest.fixture(scope="session")
-def afternoon_lot(start_server: Callable[..., str]) -> tuple[str, str]:
+def afternoon_lot(start_session_server: Callable[..., str]) -> tuple[str, str]:
     """(base URL, zone) of a server whose lot is in early afternoon and sweeps every second."""
     timezone = afternoon_timezone()
-    return start_server(PARKING_TIMEZONE=timezone, SWEEP_INTERVAL_SECONDS="1"), timezone
+    return start_session_server(PARKING_TIMEZONE=timezone, SWEEP_INTERVAL_SECONDS="1"), timezone
 
 
 @pytest.fixture

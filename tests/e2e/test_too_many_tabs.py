@@ -16,9 +16,9 @@ NO_RETRY_WITHIN_MS = 3_000
 
 
 @pytest.fixture(scope="session")
-def one_socket_each_url(start_server: Callable[..., str]) -> str:
+def one_socket_each_url(start_session_server: Callable[..., str]) -> str:
     """A server that lets each account keep one socket open."""
-    return start_server(MAX_SOCKETS_PER_USER="1")
+    return start_session_server(MAX_SOCKETS_PER_USER="1")
 
 
 def test_the_tab_over_the_socket_cap_says_too_many_open_tabs_and_stops_reconnecting(

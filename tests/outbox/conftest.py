@@ -1,6 +1,6 @@
 """The outbox's tests get a database of their own, and a mail catcher and an app that mails it.
 
-The session's shared servers (`start_server`, for other tests) run dispatchers
+The servers other tests start (`start_server` and the like) run dispatchers
 too, with their own settings (no SMTP, the full retry schedule): on the shared
 database they would claim these tests' deliveries. Overriding `database_url`
 here gives every fixture built on it (reset_db, settings, make_client,
