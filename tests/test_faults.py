@@ -132,7 +132,15 @@ def fault_db(database: Database) -> Database:
 
 @pytest.fixture
 async def fault_client(aiohttp_client: Any, fault_db: Database) -> Any:
-    settings = Settings(database_url=fault_db.url, jwt_secret=TEST_JWT_SECRET, sweep_interval_seconds=0.2)
+    # The booking load below books far faster than one driver may (30 writes a
+    # minute), and this module is about outages, not that limit, which
+    # tests/test_booking_write_limit.py proves on its own.
+    settings = Settings(
+        database_url=fault_db.url,
+        jwt_secret=TEST_JWT_SECRET,
+        sweep_interval_seconds=0.2,
+        booking_writes_per_minute=1_000_000,
+    )
     return await aiohttp_client(create_app(settings))
 
 
