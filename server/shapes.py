@@ -14,6 +14,8 @@ from .validation import (
     MAX_LICENCE_PLATE,
     MAX_REASON,
     MAX_SPOT_NUMBER,
+    MAX_VEHICLE_LABEL,
+    MAX_VEHICLES_PER_DRIVER,
     MIN_FLOOR,
 )
 
@@ -66,6 +68,8 @@ def lot_json(today: date, last_day: date, tz: ZoneInfo) -> dict[str, Any]:
             "max_reason": MAX_REASON,
             "max_guest_name": MAX_GUEST_NAME,
             "max_licence_plate": MAX_LICENCE_PLATE,
+            "max_vehicle_label": MAX_VEHICLE_LABEL,
+            "max_vehicles_per_driver": MAX_VEHICLES_PER_DRIVER,
             "max_spot_number": MAX_SPOT_NUMBER,
             "min_floor": MIN_FLOOR,
             "max_floor": MAX_FLOOR,

@@ -126,6 +126,10 @@ MAX_GUEST_NAME = 100
 MAX_SPOT_NUMBER = 9999
 # Basements to a tall structure.
 MIN_FLOOR, MAX_FLOOR = -20, 200
+# A driver's vehicles: the vehicles_label_length CHECK and the
+# vehicles_enforce_limit trigger say the same.
+MAX_VEHICLE_LABEL = 40
+MAX_VEHICLES_PER_DRIVER = 3
 
 
 def reason_field(body: dict[str, Any]) -> str:

@@ -162,6 +162,8 @@ async def test_the_lot_calendar_gives_the_lots_today_and_horizon_not_utcs(make_c
                 "max_reason": 200,
                 "max_guest_name": 100,
                 "max_licence_plate": 16,
+                "max_vehicle_label": 40,
+                "max_vehicles_per_driver": 3,
                 "max_spot_number": 9999,
                 "min_floor": -20,
                 "max_floor": 200,

@@ -61,8 +61,14 @@ async def test_fullwidth_letters_are_normalised_not_refused(client, auth):
     assert (response.status, (await response.json())["licence_plate"]) == (201, "KÖ 12")
 
 
+async def lot_limits(client, headers):
+    return (await (await client.get("/lot", headers=headers)).json())["limits"]
+
+
 async def test_a_driver_holds_at_most_three_vehicles_even_registering_in_parallel(make_client, auth, db_conn):
     first, second = await make_client(), await make_client()
+    # The limit the browser's form shows is the one the trigger enforces.
+    assert (await lot_limits(first, auth(DRIVER1)))["max_vehicles_per_driver"] == 3
     responses = await asyncio.gather(
         *(add(client, auth(DRIVER1), f"CAR-{n}") for n, client in enumerate([first, second] * 4))
     )
@@ -71,6 +77,16 @@ async def test_a_driver_holds_at_most_three_vehicles_even_registering_in_paralle
     refused = next(r for r in responses if r.status == 409)
     assert (await refused.json())["error"]["code"] == "vehicle_limit_reached"
     assert await db_conn.fetchval("SELECT count(*) FROM vehicles") == 3
+
+
+async def test_the_lots_label_and_plate_limits_are_the_ones_a_registration_meets(client, auth):
+    limits = await lot_limits(client, auth(DRIVER1))
+    longest_label, longest_plate = "L" * limits["max_vehicle_label"], "P" * limits["max_licence_plate"]
+    assert (await add(client, auth(DRIVER1), longest_plate, longest_label)).status == 201
+    too_long = await add(client, auth(DRIVER1), "AB 1", longest_label + "L")
+    assert too_long.status == 422
+    assert "'label'" in (await too_long.json())["error"]["message"]
+    assert (await add(client, auth(DRIVER1), longest_plate + "P")).status == 422
 
 
 async def test_removing_a_vehicle_keeps_its_bookings(client, auth, spot_ids, db_conn):

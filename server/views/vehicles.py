@@ -11,11 +11,9 @@ from ..plates import spelled_plate
 from ..responses import json_response
 from ..settings import SETTINGS
 from ..shapes import vehicle_json
-from ..validation import ID_PARAM, json_object, path_id, string_field
+from ..validation import ID_PARAM, MAX_VEHICLE_LABEL, json_object, path_id, string_field
 
 routes = web.RouteTableDef()
-
-MAX_LABEL = 40
 
 
 @routes.get("/me/vehicles")
@@ -34,7 +32,7 @@ async def add_vehicle(request: web.Request) -> web.Response:
     plate = spelled_plate(string_field(body, "licence_plate"))
     label = None
     if body.get("label") is not None:
-        label = string_field(body, "label", max_length=MAX_LABEL).strip()
+        label = string_field(body, "label", max_length=MAX_VEHICLE_LABEL).strip()
     vehicle = await repository.vehicles.add_vehicle(
         request.app[POOL], user_id=request[IDENTITY].user_id, licence_plate=plate, label=label
     )

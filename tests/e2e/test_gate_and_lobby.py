@@ -72,6 +72,12 @@ def test_the_attendant_checks_a_plate_in_and_books_a_walk_in_with_one_tap_each(a
     # The desk's "Recent actions" shows it, live.
     expect(page.locator('.recent-actions [data-action="reservation.checked_in"]')).to_have_count(1)
     assert page.evaluate(SIDEWAYS) <= 0
+    # A release's reason stops at the server's limit (GET /lot), then "Keep it" keeps the booking.
+    card.get_by_role("button", name="Release…").click()
+    max_reason = attendant.call("GET", "/lot")["limits"]["max_reason"]
+    expect(card.locator(".gate-reason")).to_have_attribute("maxlength", str(max_reason))
+    card.get_by_role("button", name="Keep it").click()
+    expect(card.locator(".gate-reason")).to_have_count(0)
 
     # An unknown plate: one tap books a walk-in in the slot now, the plate filled in.
     plate.fill("NEW 77")

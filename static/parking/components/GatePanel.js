@@ -3,15 +3,14 @@
 import { formatClock } from '../format.js';
 import { holderKey } from '../gate.js';
 
-const MAX_REASON = 200; // the server's limit
-
 export const GatePanel = {
   props: {
     gate: { type: Object, required: true },
     timezone: { type: String, default: null },
+    limits: { type: Object, default: null }, // the server's, GET /lot; null until it is read
   },
   data() {
-    return { typed: '', reasons: {}, maxReason: MAX_REASON };
+    return { typed: '', reasons: {} };
   },
   computed: {
     state() {
@@ -116,7 +115,7 @@ export const GatePanel = {
               v-model="reasons[key(holder)]"
               class="gate-reason"
               type="text"
-              :maxlength="maxReason"
+              :maxlength="limits?.max_reason"
               autocomplete="off"
             />
             <div class="gate-actions">

@@ -1,21 +1,20 @@
-// "My vehicles": the driver's plates (at most 3), so the attendant finds their booking at the gate.
-const MAX_VEHICLES = 3; // the server's limit
-const MAX_PLATE = 16;
-const MAX_LABEL = 40;
+// "My vehicles": the driver's plates (a few at most), so the attendant finds their booking at the gate.
 
 export const MyVehicles = {
   props: {
     vehicles: { type: Object, required: true },
+    limits: { type: Object, default: null }, // the server's, GET /lot; null until it is read
   },
   data() {
-    return { plate: '', label: '', limits: { plate: MAX_PLATE, label: MAX_LABEL, vehicles: MAX_VEHICLES } };
+    return { plate: '', label: '' };
   },
   computed: {
     state() {
       return this.vehicles.state;
     },
     full() {
-      return this.state.vehicles.length >= MAX_VEHICLES;
+      const most = this.limits?.max_vehicles_per_driver;
+      return most !== undefined && this.state.vehicles.length >= most;
     },
   },
   mounted() {
@@ -54,7 +53,7 @@ export const MyVehicles = {
             v-model="plate"
             class="licence-plate"
             type="text"
-            :maxlength="limits.plate"
+            :maxlength="limits?.max_licence_plate"
             autocomplete="off"
             autocapitalize="characters"
             spellcheck="false"
@@ -63,11 +62,11 @@ export const MyVehicles = {
         </div>
         <div class="form-group">
           <label for="vehicle-label">Label (optional)</label>
-          <input id="vehicle-label" v-model="label" type="text" :maxlength="limits.label" autocomplete="off" />
+          <input id="vehicle-label" v-model="label" type="text" :maxlength="limits?.max_vehicle_label" autocomplete="off" />
         </div>
         <button type="submit" class="btn btn-primary" :disabled="state.busy">Add vehicle</button>
       </form>
-      <p v-else class="calendar-link-hint">You have registered {{ limits.vehicles }} vehicles, the most allowed.</p>
+      <p v-else class="calendar-link-hint">You have registered {{ limits.max_vehicles_per_driver }} vehicles, the most allowed.</p>
       <p v-if="state.error" class="error-msg" role="alert">{{ state.error }}</p>
     </section>
   `,

@@ -123,7 +123,7 @@ export const ParkingGrid = {
         </div>
       </div>
 
-      <GatePanel v-if="gate" :gate="gate" :timezone="state.timezone" />
+      <GatePanel v-if="gate" :gate="gate" :timezone="state.timezone" :limits="state.calendar?.limits" />
       <NotificationBell v-if="inbox" :inbox="inbox" :timezone="state.timezone" />
 
       <MyBookings v-if="myBookings && phone" :my-bookings="myBookings" />
@@ -209,7 +209,7 @@ export const ParkingGrid = {
 
       <CalendarLink v-if="calendarFeed" :feed="calendarFeed" :store="store" />
 
-      <MyVehicles v-if="vehicles" :vehicles="vehicles" />
+      <MyVehicles v-if="vehicles" :vehicles="vehicles" :limits="state.calendar?.limits" />
 
       <ApiTokens :tokens="apiTokens" :store="store" />
 
