@@ -1,6 +1,8 @@
 // The cell menu's booking: for a driver picked from the users, or for a walk-in (name and plate).
+import { PlateInput } from './PlateInput.js';
 
 export const BookForForm = {
+  components: { PlateInput },
   props: {
     desk: { type: Object, required: true },
     armed: { type: Boolean, required: true },
@@ -94,17 +96,7 @@ export const BookForForm = {
         </div>
         <div class="form-group">
           <label for="walk-in-plate">Licence plate</label>
-          <input
-            id="walk-in-plate"
-            v-model="plate"
-            class="licence-plate"
-            type="text"
-            :maxlength="limits.plate"
-            autocomplete="off"
-            autocapitalize="characters"
-            spellcheck="false"
-            required
-          />
+          <PlateInput id="walk-in-plate" v-model="plate" :maxlength="limits.plate" />
         </div>
       </template>
       <p class="error-msg" role="alert">{{ error }}</p>

@@ -1,6 +1,8 @@
 // "My vehicles": the driver's plates (a few at most), so the attendant finds their booking at the gate.
+import { PlateInput } from './PlateInput.js';
 
 export const MyVehicles = {
+  components: { PlateInput },
   props: {
     vehicles: { type: Object, required: true },
     limits: { type: Object, default: null }, // the server's, GET /lot; null until it is read
@@ -48,17 +50,7 @@ export const MyVehicles = {
       <form v-if="!full" class="my-vehicles-form" @submit.prevent="add">
         <div class="form-group">
           <label for="vehicle-plate">Licence plate</label>
-          <input
-            id="vehicle-plate"
-            v-model="plate"
-            class="licence-plate"
-            type="text"
-            :maxlength="limits?.max_licence_plate"
-            autocomplete="off"
-            autocapitalize="characters"
-            spellcheck="false"
-            required
-          />
+          <PlateInput id="vehicle-plate" v-model="plate" :maxlength="limits?.max_licence_plate" />
         </div>
         <div class="form-group">
           <label for="vehicle-label">Label (optional)</label>
