@@ -47,15 +47,15 @@ export const ApiTokens = {
     },
   },
   template: `
-    <section class="api-tokens" aria-labelledby="api-tokens-heading">
-      <h2 id="api-tokens-heading" class="api-tokens-heading">API tokens</h2>
-      <p class="api-tokens-hint">
+    <section class="account-section api-tokens" aria-labelledby="api-tokens-heading">
+      <h2 id="api-tokens-heading" class="account-section-heading">API tokens</h2>
+      <p class="account-section-hint">
         Each token lets a script act as you until it is revoked or expires. Revoke any you do not recognise.
       </p>
-      <p v-if="!state.loaded && !state.error" class="api-tokens-hint">
+      <p v-if="!state.loaded && !state.error" class="account-section-hint">
         {{ state.loading ? 'Loading your tokens…' : '' }}
       </p>
-      <p v-else-if="state.loaded && !state.tokens.length" class="api-tokens-hint">You have no API tokens.</p>
+      <p v-else-if="state.loaded && !state.tokens.length" class="account-section-hint">You have no API tokens.</p>
       <ul v-if="state.tokens.length" class="api-tokens-list">
         <li v-for="token in state.tokens" :key="token.id" class="api-token" :data-token-id="token.id">
           <div class="api-token-text">

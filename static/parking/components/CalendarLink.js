@@ -60,9 +60,9 @@ export const CalendarLink = {
     },
   },
   template: `
-    <section class="calendar-link" aria-labelledby="calendar-link-heading">
-      <h2 id="calendar-link-heading" class="calendar-link-heading">Your bookings in your calendar</h2>
-      <p class="calendar-link-hint">
+    <section class="account-section calendar-link" aria-labelledby="calendar-link-heading">
+      <h2 id="calendar-link-heading" class="account-section-heading">Your bookings in your calendar</h2>
+      <p class="account-section-hint">
         A private link for Google Calendar, Apple Calendar or Outlook (“subscribe from URL”). Anyone with it
         can see your bookings, so keep it to yourself.
       </p>
@@ -77,7 +77,7 @@ export const CalendarLink = {
           readonly
           spellcheck="false"
         ></textarea>
-        <p class="calendar-link-status" role="status">
+        <p class="account-section-hint calendar-link-status" role="status">
           <template v-if="copyStatus === 'copied'">Copied. Paste it into your calendar app.</template>
           <template v-else-if="copyStatus === 'select'">
             This browser would not let the page copy it: the link is selected, so copy it yourself
@@ -92,7 +92,7 @@ export const CalendarLink = {
         </div>
       </template>
       <template v-else>
-        <p class="calendar-link-hint">Made one before? A new link replaces it, and the old one stops working.</p>
+        <p class="account-section-hint">Made one before? A new link replaces it, and the old one stops working.</p>
         <div class="calendar-link-actions">
           <button
             type="button"

@@ -31,9 +31,9 @@ export const MyVehicles = {
     },
   },
   template: `
-    <section class="my-vehicles" aria-labelledby="my-vehicles-heading">
-      <h2 id="my-vehicles-heading" class="calendar-link-heading">My vehicles</h2>
-      <p class="calendar-link-hint">The attendant at the gate finds your booking by your plate. With one vehicle, your bookings use it.</p>
+    <section class="account-section my-vehicles" aria-labelledby="my-vehicles-heading">
+      <h2 id="my-vehicles-heading" class="account-section-heading">My vehicles</h2>
+      <p class="account-section-hint">The attendant at the gate finds your booking by your plate. With one vehicle, your bookings use it.</p>
       <ul v-if="state.vehicles.length" class="my-vehicles-list">
         <li v-for="vehicle in state.vehicles" :key="vehicle.id" class="my-vehicles-item">
           <span class="licence-plate">{{ vehicle.licence_plate }}</span>
@@ -58,7 +58,7 @@ export const MyVehicles = {
         </div>
         <button type="submit" class="btn btn-primary" :disabled="state.busy">Add vehicle</button>
       </form>
-      <p v-else class="calendar-link-hint">You have registered {{ limits.max_vehicles_per_driver }} vehicles, the most allowed.</p>
+      <p v-else class="account-section-hint">You have registered {{ limits.max_vehicles_per_driver }} vehicles, the most allowed.</p>
       <p v-if="state.error" class="error-msg" role="alert">{{ state.error }}</p>
     </section>
   `,
