@@ -230,9 +230,8 @@ def int_param(request: web.Request, name: str, *, maximum: int) -> int:
     return int(raw)
 
 
-def date_field(body: dict[str, Any], name: str) -> date:
-    """A required lot date in a body, YYYY-MM-DD."""
-    value = body.get(name)
+def _lot_date(value: object, name: str) -> date:
+    """A lot date, YYYY-MM-DD, from MIN_DATE to MAX_DATE; a 422 naming the field otherwise."""
     try:
         if not isinstance(value, str) or len(value) != 10:
             raise ValueError
@@ -244,19 +243,15 @@ def date_field(body: dict[str, Any], name: str) -> date:
     return day
 
 
+def date_field(body: dict[str, Any], name: str) -> date:
+    """A required lot date in a body."""
+    return _lot_date(body.get(name), name)
+
+
 def date_param(request: web.Request, name: str, default: date) -> date:
+    """A lot date in the query string, or `default` without one."""
     raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        if len(raw) != 10:
-            raise ValueError
-        value = date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(f"'{name}' must be a date as YYYY-MM-DD, e.g. 2026-11-21.") from None
-    if not MIN_DATE <= value <= MAX_DATE:
-        raise ValidationFailed(f"'{name}' must be between {MIN_DATE} and {MAX_DATE}.")
-    return value
+    return default if raw is None else _lot_date(raw, name)
 
 
 # Ranges of lot dates (reports, exports, closures) are capped at about a year.

@@ -222,6 +222,10 @@ async def test_a_bad_series_is_refused_and_nothing_is_written(client, auth, db_c
         (series_body(first - timedelta(days=2), first), "'from' must be today"),
         ({**series_body(first, first), "fallback": "maybe"}, "'fallback' must be one of: any, none"),
         ({**series_body(first, first), "from": "tomorrow"}, "'from' must be a date"),
+        # A body's dates are read as strictly as the query's (?date=).
+        ({**series_body(first, first), "from": first.strftime("%Y%m%d")}, "'from' must be a date"),
+        ({**series_body(first, first), "until": 20261121}, "'until' must be a date"),
+        ({**series_body(first, first), "until": "2101-01-01"}, "'until' must be between 2000-01-01 and 2100-12-31"),
     ]
     for body, message in bad:
         answer = await client.post("/reservations/series", json=body, headers=auth())
