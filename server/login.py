@@ -70,9 +70,10 @@ class PasswordAuthenticator:
 class PasswordChecks:
     """Admission to bcrypt: a short queue, a share of it per client, and a quick refusal.
 
-    The thread pool's own queue is unbounded: during a flood of bogus
-    logins a real one used to wait 22 s. Here at most `capacity` sign-ins
-    are in progress; the next is refused at once with 503 and Retry-After.
+    The thread pool's own queue is unbounded: behind a flood of bogus
+    logins a real one would wait for every one of them. Here at most
+    `capacity` sign-ins are in progress; the next is refused at once with
+    503 and Retry-After.
     One client address holds at most `per_client` of those places (default:
     a quarter, at least one); its next is refused with 429. So a flood from
     one address waits behind itself, and a sign-in from anywhere else finds

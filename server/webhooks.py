@@ -20,7 +20,8 @@ from standardwebhooks import Webhook
 
 from .errors import DeliveryFailed, ValidationFailed
 
-# What an endpoint may subscribe to; "*" is all of them.
+# What an endpoint may subscribe to; "*" is all of them. Not audit.ACTIONS, which
+# records who did what rather than what changed (see there).
 EVENT_TYPES = (
     "reservation.booked",
     "reservation.released",

@@ -21,7 +21,10 @@ from ..db import Db, Pool
 # pooled connection never carries one actor into another's work.
 SET_ACTOR = "SELECT set_config('parking.actor_id', $1::text, true)"
 
-# Every record the triggers write is one of these (audit_log.action).
+# Every record the triggers write is one of these (audit_log.action). Not the
+# webhooks' EVENT_TYPES: this is who changed what, so it names a booking made for
+# someone else and covers roles and webhooks; those are what the lot's changes
+# tell a receiver, whoever made them.
 ACTIONS = (
     "reservation.booked_for",
     "reservation.released",
@@ -32,7 +35,6 @@ ACTIONS = (
     "spot.updated",
     "rules.changed",
     "user.role_changed",
-    # Recorded once the notifications branch attaches audit_row_change() to webhooks.
     "webhook.created",
     "webhook.deleted",
 )

@@ -7,9 +7,9 @@ import { formatClock } from './format.js';
 const WALK_IN_NAME = 'Walk-in'; // the gate asks for no name: the plate identifies the car
 
 // The booking "Book a … here" sends: a free regular spot in the slot now (or, between
-// slots, the next one), else any free spot. Integration point for the commuter branch
-// (i22): once POST /admin/reservations books any free spot when spot_id is omitted,
-// return the slot without spotId here, and the server picks the spot.
+// slots, the next one), else any free spot. The browser names the spot because
+// POST /admin/reservations books a named one; if another desk takes it first, the
+// answer is a 409 and the card says so.
 export function gateBooking(lookup) {
   const free = lookup.free_now?.spots.length ? lookup.free_now : lookup.free_next;
   if (!free || !free.spots.length) {
