@@ -84,3 +84,13 @@ async def test_starting_and_stopping_a_series_count_as_booking_writes(client, au
     assert started.status == 429 and (await started.json())["error"]["code"] == "too_many_requests"
     stopped = await client.delete("/reservations/series/1", headers=auth(DRIVER1))
     assert stopped.status == 429
+
+
+async def test_joining_and_leaving_the_waitlist_count_as_booking_writes(client, auth, spot_ids, db_conn):
+    for response in await asyncio.gather(*writes(client, auth(DRIVER1), spot_ids, LIMIT)):
+        assert response.status != 429
+    joined = await client.post("/waitlist", json=slot_body(spot_ids[1], tomorrow(), 2), headers=auth(DRIVER1))
+    assert joined.status == 429 and (await joined.json())["error"]["code"] == "too_many_requests"
+    left = await client.delete("/waitlist/1", headers=auth(DRIVER1))
+    assert left.status == 429
+    assert await db_conn.fetchval("SELECT count(*) FROM waitlist_entries") == 0

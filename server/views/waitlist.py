@@ -13,13 +13,17 @@ from ..responses import json_response
 from ..settings import SETTINGS
 from ..shapes import new_waitlist_entry_json, waitlist_json, waitlist_lines_json
 from ..validation import ID_PARAM, choice_field, date_param, instant_field, int_field, json_object, path_id
+from ..write_limit import booking_write
 
 routes = web.RouteTableDef()
 
 SPOT_TYPES = ("regular", "handicap")
 
 
+# Joining and leaving count as booking writes: each is published to every
+# server's sockets, so a loop of them must meet the same limit as bookings.
 @routes.post("/waitlist")
+@booking_write
 async def join_waitlist(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     body = await json_object(request)
@@ -53,6 +57,7 @@ async def list_waitlist(request: web.Request) -> web.Response:
 
 
 @routes.delete(f"/waitlist/{ID_PARAM}")
+@booking_write
 async def leave_waitlist(request: web.Request) -> web.Response:
     await repository.waitlist.leave(
         request.app[POOL], entry_id=path_id(request), user_id=request[IDENTITY].user_id
