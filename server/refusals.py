@@ -18,6 +18,7 @@ from .errors import (
     SlotTaken,
     SpotClosed,
     ValidationFailed,
+    VehicleNotFound,
 )
 
 # `when` is the slot as drivers read it: Slot.describe(), e.g. "08:00–12:00 on Sat 21 Nov".
@@ -78,6 +79,12 @@ def slot_taken(spot_number: int, when: str) -> SlotTaken:
 
 # Spot types as drivers read them.
 TYPE_NAMES = {"regular": "regular", "handicap": "accessible"}
+
+
+def not_their_vehicle(vehicle_id: int | None, driver_name: str | None) -> VehicleNotFound:
+    """The booking named a vehicle that is not the driver's (driver_name: for the attendant)."""
+    whose = "your" if driver_name is None else f"{driver_name}'s"
+    return VehicleNotFound(f"'vehicle_id': {vehicle_id} is not one of {whose} vehicles.")
 
 
 def lot_full(spot_type: str, when: str) -> LotFull:

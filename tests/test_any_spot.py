@@ -129,3 +129,76 @@ async def test_sixty_drivers_racing_for_any_spot_on_two_instances_get_four_disti
     assert won == [2, 3, 4, 5]  # four distinct regular spots; the accessible Spot 1 is not assigned
     rows = await db_conn.fetch("SELECT spot_id, user_id FROM reservations WHERE status = 'booked'")
     assert len(rows) == 4 and len({r["user_id"] for r in rows}) == 4
+
+
+async def test_the_attendant_books_any_spot_for_a_walk_in_or_a_driver(client, auth, spot_ids, db_conn, user_ids):
+    day = tomorrow()
+    audited_before = await db_conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_log")  # append-only
+    walk_in = {"name": "Walk-in", "licence_plate": "new 77"}
+    booked = await client.post(
+        "/admin/reservations", json=any_spot_body(day, 1, guest=walk_in), headers=auth(ADMIN)
+    )
+    assert booked.status == 201, await booked.text()
+    body = await booked.json()
+    # The same choice as a driver's: the lowest regular spot, never the accessible Spot 1.
+    assert (body["spot_number"], body["created_by"]["user_id"]) == (2, user_ids[ADMIN])
+    assert body["holder"] == {"guest_name": "Walk-in", "licence_plate": "NEW 77"}
+    assert body["waiting_in_line"] == 0
+
+    for_driver = any_spot_body(day, 1, user_id=user_ids[DRIVER2])
+    second = await client.post("/admin/reservations", json=for_driver, headers=auth(ADMIN))
+    assert second.status == 201
+    assert (await second.json())["spot_number"] == 3
+    twice = await client.post("/admin/reservations", json=for_driver, headers=auth(ADMIN))
+    assert twice.status == 409
+    error = (await twice.json())["error"]
+    assert error["code"] == "already_booked_in_slot" and error["message"].startswith("Driver 2 already has Spot #3")
+
+    # Each is recorded as the attendant's booking for someone else, in the same transaction.
+    actions = await db_conn.fetch("SELECT action, actor_id FROM audit_log WHERE id > $1 ORDER BY id", audited_before)
+    assert [(a["action"], a["actor_id"]) for a in actions] == [("reservation.booked_for", user_ids[ADMIN])] * 2
+
+    for plate in ("W 1", "W 2"):
+        guest = {"name": "Walk-in", "licence_plate": plate}
+        answer = await client.post("/admin/reservations", json=any_spot_body(day, 1, guest=guest), headers=auth(ADMIN))
+        assert answer.status == 201
+    full = await client.post("/admin/reservations", json=any_spot_body(day, 1, guest=walk_in), headers=auth(ADMIN))
+    assert full.status == 409 and (await full.json())["error"]["code"] == "lot_full"
+    assert await db_conn.fetchval("SELECT count(*) FROM reservations") == 4
+
+
+async def test_the_attendants_any_spot_books_with_the_drivers_named_vehicle(client, auth, spot_ids, db_conn, user_ids):
+    vehicles = []
+    for plate in ("CAR-1", "CAR-2"):
+        added = await client.post("/me/vehicles", json={"licence_plate": plate}, headers=auth(DRIVER1))
+        vehicles.append((await added.json())["id"])
+    day = tomorrow()
+    # The attendant books with the car the gate saw.
+    desk = any_spot_body(day, 1, user_id=user_ids[DRIVER1], vehicle_id=vehicles[0])
+    booked = await client.post("/admin/reservations", json=desk, headers=auth(ADMIN))
+    assert booked.status == 201
+    assert (await booked.json())["vehicle"]["licence_plate"] == "CAR-1"
+    # Another driver's vehicle: refused, and nothing written.
+    for_other = any_spot_body(day, 2, user_id=user_ids[DRIVER2], vehicle_id=vehicles[0])
+    refused = await client.post("/admin/reservations", json=for_other, headers=auth(ADMIN))
+    assert refused.status == 404
+    assert "is not one of Driver 2's vehicles" in (await refused.json())["error"]["message"]
+    assert await db_conn.fetchval("SELECT count(*) FROM reservations") == 1
+
+
+async def test_walk_ins_racing_for_any_spot_at_two_gates_get_distinct_spots(start_server, tokens, user_ids, db_conn):
+    first, second = start_server(), start_server()
+    admin = {"Authorization": f"Bearer {tokens.issue(User(user_ids[ADMIN], ADMIN, 'Bob', 'admin'))}"}
+    day = tomorrow()
+    async with aiohttp.ClientSession() as session:
+
+        async def post(i: int) -> tuple[int, dict]:
+            body = any_spot_body(day, 2, guest={"name": "Walk-in", "licence_plate": f"GATE {i}"})
+            async with session.post((first, second)[i % 2] + "/admin/reservations", json=body, headers=admin) as r:
+                return r.status, await r.json()
+
+        answers = await asyncio.gather(*(post(i) for i in range(20)))
+    assert Counter(status for status, _ in answers) == {201: 4, 409: 16}
+    assert {a["error"]["code"] for s, a in answers if s == 409} == {"lot_full"}
+    assert sorted(a["spot_number"] for s, a in answers if s == 201) == [2, 3, 4, 5]
+    assert await db_conn.fetchval("SELECT count(DISTINCT spot_id) FROM reservations WHERE status = 'booked'") == 4

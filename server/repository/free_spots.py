@@ -13,17 +13,20 @@ from ..errors import Unauthorized
 from ..slots import Slot
 from .reservations import RESERVATION_COLUMNS, RESERVATION_JOINS, fetchrow_in_savepoint
 
-# book_any_spot (db/migrations/*_book_any_free_spot.sql) tries the open spots
+# book_any_spot (db/migrations/*_book_any_free_spot*.sql) tries the open spots
 # of the type in order, lowest floor then lowest number, each with an ordinary
 # INSERT: the unique indexes, the booking-limit trigger and the closures
 # trigger decide, under any race, on any number of instances. The horizon is
 # read from lot_rules in the same statement ($6 the slot's day, $7 the lot's
-# today); beyond it the function is not called. The insert trigger publishes
-# reservation.booked.
+# today); beyond it the function is not called. $8 is who booked it (NULL:
+# the driver), $9 and $10 a walk-in's name and plate, $11 the driver's
+# vehicle (NULL: their only one, if they have one). The insert trigger
+# publishes reservation.booked; the audit trigger records a booking for
+# someone else.
 BOOK_ANY = f"""
 WITH r AS (
     SELECT b.*
-    FROM book_any_spot($1, $2, $3, $4, $5) b
+    FROM book_any_spot($1, $2, $3, $4, $5, $8, $9, $10, $11) b
     WHERE EXISTS (SELECT 1 FROM lot_rules WHERE $6::date <= $7::date + booking_horizon_days)
 )
 SELECT {RESERVATION_COLUMNS} FROM r {RESERVATION_JOINS}
@@ -41,16 +44,23 @@ FROM lot_rules l
 async def book_any(
     db: Db,
     *,
-    user_id: int,
     slot: Slot,
     spot_type: str,
     lot_today: date,
+    user_id: int | None = None,
     series_id: int | None = None,
+    created_by: int | None = None,
+    guest_name: str | None = None,
+    licence_plate: str | None = None,
+    vehicle_id: int | None = None,
+    driver_name: str | None = None,
 ) -> dict[str, Any]:
-    """Book the first free spot of `spot_type` in the slot for the driver, or raise why not.
+    """Book the first free spot of `spot_type` in the slot, or raise why not.
 
-    Raises LotFull, AlreadyBookedInSlot, BookingLimitReached, or
-    ValidationFailed beyond the horizon.
+    For a driver (user_id), booking for themselves or booked for by the
+    attendant (created_by; driver_name then words the refusals), or for a
+    walk-in (guest_name, licence_plate). Raises LotFull, AlreadyBookedInSlot,
+    BookingLimitReached, VehicleNotFound, or ValidationFailed beyond the horizon.
     """
     try:
         row = await fetchrow_in_savepoint(
@@ -63,8 +73,14 @@ async def book_any(
             series_id,
             slot.start.date(),
             lot_today,
+            created_by,
+            guest_name,
+            licence_plate,
+            vehicle_id,
         )
-    except asyncpg.ForeignKeyViolationError:
+    except asyncpg.ForeignKeyViolationError as exc:
+        if exc.constraint_name == "reservations_vehicle_fkey":
+            raise refusals.not_their_vehicle(vehicle_id, driver_name) from None
         raise Unauthorized("Your account no longer exists.") from None
     except asyncpg.CheckViolationError as exc:
         if exc.constraint_name == "reservations_booking_limit":
@@ -77,5 +93,5 @@ async def book_any(
     if slot.start.date() > last_day:
         raise refusals.beyond_horizon(why["booking_horizon_days"], last_day)
     if why["own_spot_number"] is not None:
-        raise refusals.one_spot_per_slot(why["own_spot_number"], slot.describe(), None)
+        raise refusals.one_spot_per_slot(why["own_spot_number"], slot.describe(), driver_name)
     raise refusals.lot_full(spot_type, slot.describe())

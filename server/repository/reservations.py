@@ -19,7 +19,7 @@ import asyncpg
 
 from .. import refusals
 from ..db import Db
-from ..errors import ReservationNotFound, SpotNotFound, Unauthorized, VehicleNotFound
+from ..errors import ReservationNotFound, SpotNotFound, Unauthorized
 from ..slots import Slot
 from .audit import acting_as
 
@@ -187,8 +187,7 @@ async def book(
         if exc.constraint_name == "reservations_spot_id_fkey":
             raise SpotNotFound(f"Spot {spot_id} does not exist.") from None
         if exc.constraint_name == "reservations_vehicle_fkey":
-            whose = "your" if driver_name is None else f"{driver_name}'s"
-            raise VehicleNotFound(f"'vehicle_id': {vehicle_id} is not one of {whose} vehicles.") from None
+            raise refusals.not_their_vehicle(vehicle_id, driver_name) from None
         raise Unauthorized("Your account no longer exists.") from None
     except asyncpg.CheckViolationError as exc:
         if exc.constraint_name == "reservations_booking_limit":

@@ -17,6 +17,7 @@ from ..settings import SETTINGS
 from ..shapes import booking_for_someone_json, reservation_json, users_json
 from ..validation import (
     ID_PARAM,
+    any_spot_fields,
     booking_fields,
     date_param,
     guest_fields,
@@ -40,11 +41,20 @@ async def board(request: web.Request) -> web.Response:
 
 @routes.post("/admin/reservations")
 async def book_for_someone(request: web.Request) -> web.Response:
-    """Book a slot for a driver (user_id) or a walk-in (guest), with the drivers' rules."""
+    """Book a slot for a driver (user_id) or a walk-in (guest), with the drivers' rules.
+
+    Without a spot_id, any free spot of the type, chosen by the database as for
+    a driver's own booking (the gate's one-tap booking).
+    """
     settings = request.app[SETTINGS]
     pool = request.app[POOL]
     body = await json_object(request)
-    booking = booking_fields(body, settings.tz, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    any_spot = body.get("spot_id") is None
+    if any_spot:
+        booking = any_spot_fields(body, settings.tz, now=now)
+    else:
+        booking = booking_fields(body, settings.tz, now=now)
     if (body.get("user_id") is None) == (body.get("guest") is None):
         raise ValidationFailed("Send exactly one of 'user_id' (a driver) or 'guest' (a walk-in).")
     # The driver's booking limit does not apply to the attendant's bookings for
@@ -55,19 +65,14 @@ async def book_for_someone(request: web.Request) -> web.Response:
         driver = await repository.users.get_user(pool, user_id=user_id)
         if driver is None:
             raise UserNotFound(f"'user_id': there is no user {user_id}.")
-        vehicle_id = optional_vehicle_id(body)
-        with request.app[METRICS].booking():
-            reservation = await repository.reservations.book(
-                pool,
-                **booking,
-                user_id=user_id,
-                vehicle_id=vehicle_id,
-                driver_name=driver.display_name,
-            )
+        booking.update(
+            user_id=user_id, vehicle_id=optional_vehicle_id(body), driver_name=driver.display_name
+        )
     else:
-        guest = guest_fields(body)
-        with request.app[METRICS].booking():
-            reservation = await repository.reservations.book(pool, **booking, **guest)
+        booking.update(guest_fields(body))
+    book = repository.free_spots.book_any if any_spot else repository.reservations.book
+    with request.app[METRICS].booking():
+        reservation = await book(pool, **booking)
     # The waitlist does not bind the attendant, who decides at the gate; the
     # answer says how many drivers were waiting for this slot.
     waiting = await repository.waitlist.waiting_in_slot(pool, start=booking["slot"].start)

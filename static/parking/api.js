@@ -114,10 +114,11 @@ export function createApi({ getToken, onUnauthorized }) {
     listUsers: () => request('GET', '/admin/users'),
     // Who waits for each slot of a day, in order: {date, entries: [{start_time, position, user, ...}]}.
     getWaitlistLines: (date) => request('GET', `/admin/waitlist?date=${encodeURIComponent(date)}`),
-    // For a driver (userId, and optionally vehicleId) or a walk-in (guest: {name, licence_plate}).
-    bookFor: ({ spotId, startTime, endTime, userId, vehicleId, guest }) =>
+    // For a driver (userId, and optionally vehicleId) or a walk-in (guest: {name, licence_plate}),
+    // on spotId, or without it on any free spot of spotType, which the server picks.
+    bookFor: ({ spotId, spotType, startTime, endTime, userId, vehicleId, guest }) =>
       request('POST', '/admin/reservations', {
-        spot_id: spotId,
+        ...(spotId ? { spot_id: spotId } : { spot_type: spotType }),
         start_time: startTime,
         end_time: endTime,
         ...(guest ? { guest } : { user_id: userId, ...(vehicleId ? { vehicle_id: vehicleId } : {}) }),

@@ -6,17 +6,16 @@ import { formatClock } from './format.js';
 
 const WALK_IN_NAME = 'Walk-in'; // the gate asks for no name: the plate identifies the car
 
-// The booking "Book a … here" sends: a free regular spot in the slot now (or, between
-// slots, the next one), else any free spot. The browser names the spot because
-// POST /admin/reservations books a named one; if another desk takes it first, the
-// answer is a 409 and the card says so.
+// The booking "Book a … here" sends: the slot now (or, between slots, the next one)
+// with no spot, so the server picks any free spot as it books, as for a driver's
+// "any spot"; a regular one, or an accessible one when only those are left.
 export function gateBooking(lookup) {
   const free = lookup.free_now?.spots.length ? lookup.free_now : lookup.free_next;
   if (!free || !free.spots.length) {
     return null;
   }
-  const spot = free.spots.find((candidate) => candidate.type === 'regular') ?? free.spots[0];
-  return { spotId: spot.id, startTime: free.slot.start_time, endTime: free.slot.end_time };
+  const spotType = free.spots.some((spot) => spot.type === 'regular') ? 'regular' : 'handicap';
+  return { spotType, startTime: free.slot.start_time, endTime: free.slot.end_time };
 }
 
 // A card's identity across lookups: a driver by id, a walk-in by name and plate.
