@@ -186,6 +186,21 @@ async def test_the_attendants_any_spot_books_with_the_drivers_named_vehicle(clie
     assert await db_conn.fetchval("SELECT count(*) FROM reservations") == 1
 
 
+async def test_a_drivers_any_spot_books_with_the_vehicle_named_and_never_anothers(client, auth, spot_ids, db_conn):
+    vehicles = []
+    for plate in ("CAR-1", "CAR-2"):
+        added = await client.post("/me/vehicles", json={"licence_plate": plate}, headers=auth(DRIVER1))
+        vehicles.append((await added.json())["id"])
+    day = tomorrow()
+    mine = await client.post("/reservations", json=any_spot_body(day, 0, vehicle_id=vehicles[1]), headers=auth(DRIVER1))
+    assert mine.status == 201
+    assert (await mine.json())["vehicle"]["licence_plate"] == "CAR-2"
+    theirs = await client.post("/reservations", json=any_spot_body(day, 2, vehicle_id=vehicles[0]), headers=auth(DRIVER2))
+    assert theirs.status == 404
+    assert (await theirs.json())["error"]["code"] == "vehicle_not_found"
+    assert await db_conn.fetchval("SELECT count(*) FROM reservations") == 1
+
+
 async def test_walk_ins_racing_for_any_spot_at_two_gates_get_distinct_spots(start_server, tokens, user_ids, db_conn):
     first, second = start_server(), start_server()
     admin = {"Authorization": f"Bearer {tokens.issue(User(user_ids[ADMIN], ADMIN, 'Bob', 'admin'))}"}

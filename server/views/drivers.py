@@ -68,7 +68,10 @@ async def create_reservation(request: web.Request) -> web.Response:
         if body.get("spot_id") is None:
             # Without a spot_id: any free spot, chosen by the database (repository/free_spots.py).
             reservation = await repository.free_spots.book_any(
-                request.app[POOL], **any_spot_fields(body, tz, now=now), user_id=user_id
+                request.app[POOL],
+                **any_spot_fields(body, tz, now=now),
+                user_id=user_id,
+                vehicle_id=vehicle_id,
             )
         else:
             reservation = await repository.reservations.book(
